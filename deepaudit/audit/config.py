@@ -1,0 +1,145 @@
+"""``AuditConfig``: which audit families run, with what budgets, thresholds and seed.
+
+The general knobs (families, seed, device, batch size, output folder) sit here; each
+family's own budgets and thresholds live in that family's config dataclass, passed in
+``options`` (as the dataclass or as a dict of its fields). Everything is validated when
+the config is built, so a bad value fails before any work starts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from deepaudit._validation import (
+    NONE,
+    InstanceOf,
+    Interval,
+    OneOf,
+    Satisfies,
+    SubsetOf,
+    validate_params,
+)
+from deepaudit.audit.registry import get_family, list_families
+from deepaudit.errors import parameter_error
+
+DEFAULT_FAMILIES = ("overview",)
+
+
+@dataclass
+class AuditConfig:
+    """What ``run_audit`` does.
+
+    Parameters
+    ----------
+    families
+        Audit families to run, in order (see ``deepaudit.audit.list_families()``).
+    options
+        Per-family settings: ``{"overview": OverviewConfig(n_bins=15)}`` or
+        ``{"overview": {"n_bins": 15}}``. Families not named use their defaults.
+    seed
+        Seed of every random choice; the same seed gives the same numbers.
+    device
+        ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    batch_size, memory_budget_mb
+        Samples per model call; ``None`` chooses it from the memory budget.
+    max_samples
+        Audit at most this many evaluation samples (a seeded random subset).
+    output_dir
+        When set, ``run_audit`` saves the bundle there.
+    progress
+        Show progress bars.
+    """
+
+    families: list[str] | tuple[str, ...] = DEFAULT_FAMILIES
+    options: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    device: str = "auto"
+    batch_size: int | None = None
+    memory_budget_mb: float = 256.0
+    max_samples: int | None = None
+    output_dir: str | os.PathLike | None = None
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        validate_params(
+            "AuditConfig",
+            dataclasses.asdict(self) | {"options": self.options},
+            audit_config_constraints(),
+        )
+        self.families = list(self.families)
+        self.options = {name: _family_options(name, value) for name, value in self.options.items()}
+
+    def options_for(self, family: str) -> Any:
+        """The family's settings: those given in ``options``, else its defaults."""
+        if family in self.options:
+            return self.options[family]
+        return get_family(family).config_class()
+
+    def to_dict(self) -> dict:
+        """Plain data, with every family's settings (defaults included) spelled out."""
+        return {
+            "families": list(self.families),
+            "options": {name: dataclasses.asdict(self.options_for(name)) for name in self.families},
+            "seed": self.seed,
+            "device": self.device,
+            "batch_size": self.batch_size,
+            "memory_budget_mb": float(self.memory_budget_mb),
+            "max_samples": self.max_samples,
+            "output_dir": None if self.output_dir is None else str(Path(self.output_dir)),
+            "progress": self.progress,
+        }
+
+
+def audit_config_constraints() -> dict[str, list]:
+    """The constraints of every AuditConfig parameter (families are read from the registry)."""
+    return {
+        "families": [SubsetOf(tuple(list_families()))],
+        "options": [InstanceOf((dict,), "a dict from family name to its settings")],
+        "seed": [Interval(int, 0, 2**32 - 1)],
+        "device": [
+            OneOf(("auto", "cpu", "cuda")),
+            Satisfies(
+                lambda d: isinstance(d, str) and d.startswith("cuda:") and d[5:].isdigit(),
+                "'cuda:N'",
+                "gpu",
+            ),
+        ],
+        "batch_size": [NONE, Interval(int, 1, None)],
+        "memory_budget_mb": [Interval(float, 1, None)],
+        "max_samples": [NONE, Interval(int, 1, None)],
+        "output_dir": [NONE, InstanceOf((str, os.PathLike), "a path")],
+        "progress": [InstanceOf((bool,), "a bool")],
+    }
+
+
+def _family_options(name: str, value: Any) -> Any:
+    families = list_families()
+    if name not in families:
+        raise parameter_error(
+            "options",
+            "AuditConfig",
+            "keys naming audit families (" + ", ".join(map(repr, families)) + ")",
+            name,
+        )
+    config_class = get_family(name).config_class
+    if isinstance(value, config_class):
+        return value
+    if isinstance(value, Mapping):
+        unknown = sorted(set(value) - {f.name for f in dataclasses.fields(config_class)})
+        if unknown:
+            allowed = ", ".join(repr(f.name) for f in dataclasses.fields(config_class))
+            raise parameter_error(
+                f"options[{name!r}]", "AuditConfig", f"settings among {allowed}", unknown
+            )
+        return config_class(**value)
+    raise parameter_error(
+        f"options[{name!r}]",
+        "AuditConfig",
+        f"a {config_class.__name__} or a dict of its fields",
+        value,
+    )

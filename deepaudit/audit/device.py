@@ -1,0 +1,63 @@
+"""Device choice and batch sizing shared by every audit."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator
+
+import torch
+from torch import nn
+
+from deepaudit.errors import parameter_error
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(device: str | torch.device, owner: str = "Target") -> torch.device:
+    """``"auto"`` means CUDA when present, else CPU; ``"cuda"`` without CUDA is an error."""
+    if isinstance(device, torch.device):
+        device = str(device)
+    if not isinstance(device, str) or not (device in DEVICE_CHOICES or device.startswith("cuda:")):
+        raise parameter_error("device", owner, "one of 'auto', 'cpu', 'cuda' or 'cuda:N'", device)
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise parameter_error("device", owner, "'cpu' or 'auto' on a machine without CUDA", device)
+    return torch.device(device)
+
+
+def batch_size_for(sample_numel: int, memory_budget_mb: float, activation_factor: int = 64) -> int:
+    """Samples per batch so that inputs and (roughly) activations fit the memory budget.
+
+    ``activation_factor`` is how many float32 copies of an input the forward and backward
+    pass keep alive per sample; 64 is generous for small conv nets and tabular models.
+    Clamped to [1, 4096] so that tiny inputs do not make absurd batches.
+    """
+    per_sample = max(1, sample_numel) * 4 * activation_factor
+    size = int(memory_budget_mb * 2**20 // per_sample)
+    return int(min(4096, max(1, size)))
+
+
+def n_batches(n: int, batch_size: int) -> int:
+    return math.ceil(n / batch_size) if n else 0
+
+
+def has_recurrent_layers(model: nn.Module) -> bool:
+    return any(isinstance(m, nn.RNNBase) for m in model.modules())
+
+
+@contextlib.contextmanager
+def gradient_context(model: nn.Module, device: torch.device) -> Iterator[None]:
+    """Make backward work on models in eval mode.
+
+    cuDNN's RNN kernels refuse backward in eval mode ("cudnn RNN backward can only be
+    called in training mode"); turning cuDNN off for the call keeps eval semantics
+    (no dropout) and lets gradients flow. On CPU there is nothing to do.
+    """
+    if device.type == "cuda" and has_recurrent_layers(model):
+        with torch.backends.cudnn.flags(enabled=False), torch.enable_grad():
+            yield
+    else:
+        with torch.enable_grad():
+            yield

@@ -1,0 +1,369 @@
+"""The ``overview`` audit family: how good the model is, before asking why or for whom.
+
+Classifiers: accuracy, balanced accuracy, F1, ROC AUC, log-loss, expected calibration
+error with its reliability curve, the confusion matrix and per-class metrics (computed
+by scikit-learn; deepaudit adds calibration, findings and the bundle format).
+Autoencoders: the distribution of reconstruction error and the anomaly threshold.
+Generators: statistics of generated samples against real ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn import metrics as skm
+
+from deepaudit._validation import Interval, validate_params
+from deepaudit.audit.registry import FamilySpec, register_family
+from deepaudit.audit.target import Target
+from deepaudit.results import Evidence, FamilyResult, Finding, severity_against
+
+FAMILY = "overview"
+
+
+OVERVIEW_CONSTRAINTS = {
+    "n_bins": [Interval(int, 2, 1000)],
+    "min_accuracy": [Interval(float, 0, 1)],
+    "max_ece": [Interval(float, 0, 1)],
+    "max_error_ratio": [Interval(float, 1, None)],
+    "n_generated": [Interval(int, 2, None)],
+    "max_moment_gap": [Interval(float, 0, None, closed="neither")],
+}
+
+
+@dataclass
+class OverviewConfig:
+    """Budgets and thresholds of the overview family.
+
+    Parameters
+    ----------
+    n_bins
+        Equal-width confidence bins of the calibration error and reliability curve.
+    min_accuracy
+        A classifier below this accuracy fails.
+    max_ece
+        A classifier whose expected calibration error exceeds this gets a warning.
+    max_error_ratio
+        An autoencoder whose mean held-out reconstruction error exceeds this multiple of
+        its reference (training) error gets a warning: it does not generalise.
+    n_generated
+        Samples drawn from a generator for its statistics.
+    max_moment_gap
+        A generator whose samples' mean or standard deviation differs from the real data's
+        by more than this (in units of the real data's standard deviation) gets a warning.
+    """
+
+    n_bins: int = 10
+    min_accuracy: float = 0.7
+    max_ece: float = 0.05
+    max_error_ratio: float = 1.1
+    n_generated: int = 1000
+    max_moment_gap: float = 0.25
+
+    def __post_init__(self) -> None:
+        validate_params("OverviewConfig", vars(self), OVERVIEW_CONSTRAINTS)
+
+
+def expected_calibration_error(
+    proba: np.ndarray, labels: np.ndarray, n_bins: int = 10
+) -> tuple[float, dict[str, np.ndarray]]:
+    """Top-label expected calibration error and its reliability curve.
+
+    Samples are binned by the probability of the predicted class on equal-width bins of
+    [0, 1]; ECE is the sample-weighted mean of |accuracy - confidence| over bins.
+    Returns the ECE and per-bin edges, counts, mean confidence and accuracy (NaN where
+    a bin is empty).
+    """
+    confidence = proba.max(axis=1)
+    correct = (proba.argmax(axis=1) == labels).astype(np.float64)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    # Bin b holds (edges[b], edges[b+1]]; a confidence of exactly 0 joins the first bin.
+    which = np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, n_bins - 1)
+    counts = np.bincount(which, minlength=n_bins).astype(np.int64)
+    conf_sum = np.bincount(which, weights=confidence, minlength=n_bins)
+    acc_sum = np.bincount(which, weights=correct, minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_conf = np.where(counts > 0, conf_sum / counts, np.nan)
+        accuracy = np.where(counts > 0, acc_sum / counts, np.nan)
+    ece = float(np.abs(acc_sum - conf_sum).sum() / max(1, len(labels)))
+    return ece, {
+        "edges": edges,
+        "counts": counts,
+        "confidence": mean_conf,
+        "accuracy": accuracy,
+    }
+
+
+def classifier_overview(proba: np.ndarray, labels: np.ndarray, n_bins: int) -> dict:
+    """Every overview metric of a classifier from its probabilities and the labels."""
+    n_classes = proba.shape[1]
+    classes = np.arange(n_classes)
+    pred = proba.argmax(axis=1)
+    binary = n_classes == 2
+    present = np.unique(labels)
+    if binary and len(present) == 2:
+        auc = float(skm.roc_auc_score(labels, proba[:, 1]))
+    elif not binary and len(present) == n_classes:
+        auc = float(skm.roc_auc_score(labels, proba, multi_class="ovr", average="macro"))
+    else:
+        auc = float("nan")  # undefined when a class is absent from the labels
+    ece, curve = expected_calibration_error(proba, labels, n_bins)
+    precision, recall, f1, support = skm.precision_recall_fscore_support(
+        labels, pred, labels=classes, zero_division=0
+    )
+    return {
+        "metrics": {
+            "n_samples": len(labels),
+            "accuracy": float(skm.accuracy_score(labels, pred)),
+            "balanced_accuracy": float(skm.balanced_accuracy_score(labels, pred)),
+            "f1": float(
+                skm.f1_score(labels, pred, average="binary" if binary else "macro", zero_division=0)
+            ),
+            "f1_average": "binary" if binary else "macro",
+            "roc_auc": auc,
+            "log_loss": float(skm.log_loss(labels, np.clip(proba, 1e-15, 1.0), labels=classes)),
+            "brier": float(np.mean(np.sum((proba - np.eye(n_classes)[labels]) ** 2, axis=1))),
+            "ece": ece,
+        },
+        "per_class": [
+            {
+                "class": int(c),
+                "precision": float(precision[c]),
+                "recall": float(recall[c]),
+                "f1": float(f1[c]),
+                "support": int(support[c]),
+            }
+            for c in classes
+        ],
+        "confusion_matrix": skm.confusion_matrix(labels, pred, labels=classes),
+        "reliability": curve,
+    }
+
+
+def _run_classifier(target: Target, options: OverviewConfig) -> FamilyResult:
+    proba = target.predict_proba()
+    result = FamilyResult(FAMILY)
+    names = target.class_names or [str(c) for c in range(proba.shape[1])]
+    result.arrays["predicted"] = proba.argmax(axis=1).astype(np.int64)
+    result.arrays["proba"] = proba.astype(np.float32)
+    counts = np.bincount(proba.argmax(axis=1), minlength=proba.shape[1])
+    result.tables["prediction_counts"] = [
+        {"class": n, "predicted": int(c)} for n, c in zip(names, counts, strict=True)
+    ]
+    if target.labels is None:
+        result.metrics["n_samples"] = target.n_samples
+        result.findings.append(
+            Finding(
+                FAMILY,
+                "labels",
+                "warn",
+                "No labels were given, so accuracy and calibration were not measured.",
+                Evidence(metric="n_labelled", value=0),
+            )
+        )
+        return result
+    summary = classifier_overview(proba, target.labels, options.n_bins)
+    result.metrics.update(summary["metrics"])
+    for row in summary["per_class"]:
+        row["class"] = names[row["class"]]
+    result.tables["per_class"] = summary["per_class"]
+    result.arrays["confusion_matrix"] = summary["confusion_matrix"]
+    for key, value in summary["reliability"].items():
+        result.arrays[f"reliability_{key}"] = value
+    acc = result.metrics["accuracy"]
+    result.findings.append(
+        Finding(
+            FAMILY,
+            "accuracy",
+            severity_against(acc, options.min_accuracy, higher_is_worse=False),
+            f"Accuracy is {acc:.1%} on {len(target.labels)} samples "
+            f"(balanced accuracy {result.metrics['balanced_accuracy']:.1%}; "
+            f"the floor is {options.min_accuracy:.0%}).",
+            Evidence(
+                metric="accuracy", value=acc, threshold=options.min_accuracy, table="per_class"
+            ),
+        )
+    )
+    worst = min(summary["per_class"], key=lambda r: r["recall"] if r["support"] else 1.0)
+    if worst["support"] and worst["recall"] < options.min_accuracy:
+        result.findings.append(
+            Finding(
+                FAMILY,
+                "class_recall",
+                "warn",
+                f"Class {worst['class']!r} is recognised in only {worst['recall']:.1%} of its "
+                f"{worst['support']} samples.",
+                Evidence(
+                    metric="recall",
+                    value=worst["recall"],
+                    threshold=options.min_accuracy,
+                    group=str(worst["class"]),
+                    table="per_class",
+                ),
+            )
+        )
+    ece = result.metrics["ece"]
+    severity = "warn" if ece > options.max_ece else "pass"
+    result.findings.append(
+        Finding(
+            FAMILY,
+            "calibration",
+            severity,
+            f"Expected calibration error is {ece:.3f} ({options.n_bins} bins; "
+            f"{'above' if severity == 'warn' else 'within'} the {options.max_ece:.3f} limit): "
+            + (
+                "its probabilities should not be read as frequencies."
+                if severity == "warn"
+                else "its probabilities match observed frequencies."
+            ),
+            Evidence(metric="ece", value=ece, threshold=options.max_ece),
+        )
+    )
+    return result
+
+
+def _run_autoencoder(target: Target, options: OverviewConfig) -> FamilyResult:
+    result = FamilyResult(FAMILY)
+    errors = target.reconstruction_error()
+    threshold = target.anomaly_threshold
+    flags = errors > threshold
+    quantiles = np.quantile(errors, [0.05, 0.25, 0.5, 0.75, 0.95])
+    result.metrics.update(
+        {
+            "n_samples": len(errors),
+            "mean_error": float(errors.mean()),
+            "median_error": float(quantiles[2]),
+            "anomaly_threshold": threshold,
+            "flag_rate": float(flags.mean()),
+        }
+    )
+    counts, edges = np.histogram(errors, bins=50)
+    result.arrays.update(
+        {
+            "errors": errors.astype(np.float32),
+            "error_histogram_counts": counts,
+            "error_histogram_edges": edges,
+            "error_quantiles": quantiles,
+        }
+    )
+    if target.labels is not None and len(np.unique(target.labels)) == 2:
+        result.metrics["anomaly_roc_auc"] = float(skm.roc_auc_score(target.labels, errors))
+    if target.reference_data is not None:
+        reference = target.reconstruction_error(target.reference_data)
+        ratio = float(errors.mean() / max(reference.mean(), 1e-12))
+        result.metrics["reference_mean_error"] = float(reference.mean())
+        result.metrics["reference_flag_rate"] = float((reference > threshold).mean())
+        result.metrics["error_ratio"] = ratio
+        severity = severity_against(ratio, options.max_error_ratio, higher_is_worse=True)
+        result.findings.append(
+            Finding(
+                FAMILY,
+                "generalisation",
+                "warn" if severity == "fail" else "pass",
+                f"Mean reconstruction error on the evaluation data is {ratio:.2f}× that on the "
+                f"reference data (limit {options.max_error_ratio:.2f}×).",
+                Evidence(metric="error_ratio", value=ratio, threshold=options.max_error_ratio),
+            )
+        )
+    result.findings.append(
+        Finding(
+            FAMILY,
+            "flag_rate",
+            "pass",
+            f"{flags.mean():.1%} of {len(errors)} samples are flagged as anomalies "
+            f"(reconstruction error above {threshold:.4g}).",
+            Evidence(
+                metric="flag_rate",
+                value=float(flags.mean()),
+                threshold=threshold,
+                sample_ids=np.argsort(-errors)[:10].tolist(),
+            ),
+        )
+    )
+    return result
+
+
+def _run_generator(target: Target, options: OverviewConfig, seed: int) -> FamilyResult:
+    result = FamilyResult(FAMILY)
+    samples = target.generate(options.n_generated, seed=seed)
+    flat = samples.reshape(len(samples), -1).astype(np.float64)
+    lo, hi = target.input_range
+    out_of_range = float(np.mean((flat < lo - 1e-6) | (flat > hi + 1e-6)))
+    result.metrics.update(
+        {
+            "n_generated": len(samples),
+            "sample_mean": float(flat.mean()),
+            "sample_std": float(flat.std()),
+            "out_of_range_fraction": out_of_range,
+            "diversity": float(flat.std(axis=0).mean()),
+        }
+    )
+    result.arrays["samples"] = samples[:64].astype(np.float32)
+    if target.discriminator is not None:
+        result.metrics["discriminator_fake_mean"] = float(target.score(samples).mean())
+    if target.reference_data is not None:
+        real = (
+            target.reference_data.numpy().reshape(len(target.reference_data), -1).astype(np.float64)
+        )
+        scale = max(real.std(), 1e-12)
+        mean_gap = abs(flat.mean() - real.mean()) / scale
+        std_gap = abs(flat.std() - real.std()) / scale
+        per_feature_gap = float(np.abs(flat.mean(axis=0) - real.mean(axis=0)).mean() / scale)
+        result.metrics.update(
+            {
+                "real_mean": float(real.mean()),
+                "real_std": float(real.std()),
+                "mean_gap": float(mean_gap),
+                "std_gap": float(std_gap),
+                "per_feature_mean_gap": per_feature_gap,
+                "real_diversity": float(real.std(axis=0).mean()),
+            }
+        )
+        if target.discriminator is not None:
+            result.metrics["discriminator_real_mean"] = float(
+                target.score(target.reference_data).mean()
+            )
+        gap = max(mean_gap, std_gap)
+        result.findings.append(
+            Finding(
+                FAMILY,
+                "sample_statistics",
+                "warn" if gap > options.max_moment_gap else "pass",
+                f"Generated samples' mean and spread differ from the real data's by up to "
+                f"{gap:.2f} standard deviations (limit {options.max_moment_gap:.2f}).",
+                Evidence(metric="moment_gap", value=float(gap), threshold=options.max_moment_gap),
+            )
+        )
+    result.findings.append(
+        Finding(
+            FAMILY,
+            "range",
+            "warn" if out_of_range > 0 else "pass",
+            f"{out_of_range:.2%} of generated values fall outside the valid input range "
+            f"[{lo:g}, {hi:g}].",
+            Evidence(metric="out_of_range_fraction", value=out_of_range, threshold=0.0),
+        )
+    )
+    return result
+
+
+def run_overview(target: Target, options: OverviewConfig, seed: int) -> FamilyResult:
+    """The overview family's entry point (see the module docstring)."""
+    if target.kind == "classifier":
+        return _run_classifier(target, options)
+    if target.kind == "autoencoder":
+        return _run_autoencoder(target, options)
+    return _run_generator(target, options, seed)
+
+
+register_family(
+    FamilySpec(
+        name=FAMILY,
+        config_class=OverviewConfig,
+        run=run_overview,
+        applies_to=lambda target: None,
+        description="Quality and calibration (classifiers), reconstruction error "
+        "(autoencoders), sample statistics (generators).",
+    )
+)

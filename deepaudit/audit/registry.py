@@ -1,0 +1,66 @@
+"""The registry of audit families that ``run_audit`` can run.
+
+A family is a function from a Target and the family's own config to a FamilyResult,
+plus the config dataclass it takes and a check of which targets it applies to. Each
+family module registers itself with :func:`register_family`; ``run_audit`` and
+``AuditConfig`` know families only through this registry, so a new family plugs in
+without touching either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from deepaudit.errors import UNKNOWN_NAME_MESSAGE, UnknownNameError, close_names_hint
+
+if TYPE_CHECKING:
+    from deepaudit.audit.target import Target
+    from deepaudit.results import FamilyResult
+
+
+@dataclass(frozen=True)
+class FamilySpec:
+    """How to run one audit family.
+
+    ``applies_to(target)`` returns ``None`` when the family can run on the target, or a
+    sentence saying why not; ``run(target, options, seed)`` does the work.
+    """
+
+    name: str
+    config_class: type
+    run: Callable[[Target, Any, int], FamilyResult]
+    applies_to: Callable[[Target], str | None]
+    description: str = ""
+
+
+_FAMILIES: dict[str, FamilySpec] = {}
+
+
+def register_family(spec: FamilySpec) -> FamilySpec:
+    _FAMILIES[spec.name] = spec
+    return spec
+
+
+def _load_builtin_families() -> None:
+    # Importing a family module registers it.
+    from deepaudit.audit import overview  # noqa: F401
+
+
+def list_families() -> list[str]:
+    """Names of the registered audit families, in registration order."""
+    _load_builtin_families()
+    return list(_FAMILIES)
+
+
+def get_family(name: str) -> FamilySpec:
+    _load_builtin_families()
+    try:
+        return _FAMILIES[name]
+    except KeyError:
+        raise UnknownNameError(
+            UNKNOWN_NAME_MESSAGE.format(
+                what="audit family", name=name, hint=close_names_hint(name, list(_FAMILIES))
+            )
+        ) from None

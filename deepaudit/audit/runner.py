@@ -1,0 +1,122 @@
+"""``run_audit``: run the configured audit families over a Target into an AuditBundle."""
+
+from __future__ import annotations
+
+import platform
+import random
+import time
+from datetime import UTC, datetime
+from importlib import metadata
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from deepaudit.audit.config import AuditConfig
+from deepaudit.audit.device import resolve_device
+from deepaudit.audit.registry import get_family
+from deepaudit.audit.target import Target
+from deepaudit.errors import FAMILY_NOT_APPLICABLE_MESSAGE, NotApplicableError, parameter_error
+from deepaudit.results import AuditBundle
+
+_LIBRARIES = (
+    "torch",
+    "captum",
+    "shap",
+    "lime",
+    "fairlearn",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "scipy",
+    "plotly",
+)
+
+
+def library_versions() -> dict[str, str | None]:
+    """Installed versions of deepaudit and the libraries its numbers come from."""
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for name in ("deepaudit", *_LIBRARIES):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, numpy and torch (CPU and CUDA) so that a run can be repeated."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def run_audit(target: Target, config: AuditConfig | None = None) -> AuditBundle:
+    """Audit ``target`` with the families in ``config`` and return the results.
+
+    Every family is checked against the target before any of them runs, so a family
+    that cannot apply fails fast. Each family's seconds and model evaluations are
+    recorded, with the seed, device, library versions and content hashes of model and
+    data. When ``config.output_dir`` is set, the bundle is saved there.
+    """
+    if not isinstance(target, Target):
+        raise parameter_error("target", "run_audit", "a deepaudit.Target", target)
+    if config is None:
+        config = AuditConfig()
+    if not isinstance(config, AuditConfig):
+        raise parameter_error("config", "run_audit", "a deepaudit.AuditConfig or None", config)
+    specs = [get_family(name) for name in config.families]
+    for spec in specs:
+        reason = spec.applies_to(target)
+        if reason is not None:
+            raise NotApplicableError(
+                FAMILY_NOT_APPLICABLE_MESSAGE.format(
+                    family=spec.name, kind=target.kind, modality=target.modality, reason=reason
+                )
+            )
+    device = resolve_device(config.device, "AuditConfig")
+    if device != target.device:
+        target.to(device)
+    if config.batch_size is not None:
+        target.batch_size = config.batch_size
+    if config.max_samples is not None and target.n_samples > config.max_samples:
+        rng = np.random.default_rng(config.seed)
+        keep = np.sort(rng.choice(target.n_samples, size=config.max_samples, replace=False))
+        target = target.subset(keep)
+
+    started = time.perf_counter()
+    results = {}
+    bar = tqdm(specs, desc=target.name, unit="family", disable=not config.progress)
+    for spec in bar:
+        bar.set_postfix_str(spec.name)
+        seed_everything(config.seed)
+        evaluations_before = target.n_evaluations
+        t0 = time.perf_counter()
+        result = spec.run(target, config.options_for(spec.name), config.seed)
+        result.seconds = time.perf_counter() - t0
+        result.model_evaluations = target.n_evaluations - evaluations_before
+        results[spec.name] = result
+
+    provenance = {
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seed": config.seed,
+        "device": str(target.device),
+        "device_name": torch.cuda.get_device_name(target.device)
+        if target.device.type == "cuda"
+        else platform.processor() or platform.machine(),
+        "versions": library_versions(),
+        "model_sha256": target.model_sha256(),
+        "data_sha256": target.data_sha256(),
+        "seconds": time.perf_counter() - started,
+        "seconds_per_family": {name: r.seconds for name, r in results.items()},
+        "model_evaluations": sum(r.model_evaluations for r in results.values()),
+    }
+    bundle = AuditBundle(
+        target=target.describe(),
+        provenance=provenance,
+        config=config.to_dict(),
+        families=results,
+    )
+    if config.output_dir is not None:
+        bundle.save(config.output_dir)
+    return bundle

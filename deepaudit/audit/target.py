@@ -1,0 +1,711 @@
+"""``Target``: a user's model and evaluation data, seen the one way every audit needs.
+
+Every audit family calls the model through a Target: a differentiable ``forward`` for
+gradient methods, and batched, no-grad ``predict_proba`` / ``predict`` / ``score`` on the
+target's device for everything else. The Target also carries what the audits need to
+know about the data: its modality, feature names and ranges, vocabulary, class names,
+and the sensitive attributes of each sample.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from deepaudit._validation import (
+    NONE,
+    InstanceOf,
+    Interval,
+    OneOf,
+    Satisfies,
+    validate_params,
+)
+from deepaudit.audit.device import batch_size_for, gradient_context, resolve_device
+from deepaudit.errors import (
+    LENGTH_MISMATCH_MESSAGE,
+    NotApplicableError,
+    ValidationError,
+    parameter_error,
+)
+
+KINDS = ("classifier", "autoencoder", "generator")
+MODALITIES = ("image", "text", "tabular")
+DEFAULT_ANOMALY_QUANTILE = 0.95
+
+_OWNER = "Target"
+_NOT_FOR_KIND = "Target.{method}() is for {kinds} targets; this target is a {kind}."
+
+
+def _is_array_like(x: Any) -> bool:
+    return isinstance(x, torch.Tensor | np.ndarray | pd.DataFrame | pd.Series | list | tuple)
+
+
+_CONSTRAINTS = {
+    "model": [InstanceOf((nn.Module,), "a torch.nn.Module")],
+    "kind": [OneOf(KINDS)],
+    "modality": [OneOf(MODALITIES)],
+    "batch_size": [NONE, Interval(int, 1, None)],
+    "memory_budget_mb": [Interval(float, 1, None)],
+    "latent_dim": [NONE, Interval(int, 1, None)],
+    "anomaly_threshold": [NONE, Interval(float, None, None)],
+    "name": [NONE, InstanceOf((str,), "a str")],
+    "metadata": [NONE, InstanceOf((dict,), "a dict")],
+    "input_range": [
+        Satisfies(
+            lambda r: len(r) == 2 and float(r[0]) < float(r[1]),
+            "a pair (low, high) with low < high",
+            (1.0, 0.0),
+        )
+    ],
+    "discriminator": [NONE, InstanceOf((nn.Module,), "a torch.nn.Module")],
+}
+
+
+class Target:
+    """A model under audit, with its evaluation data and what is known about it.
+
+    Parameters
+    ----------
+    model
+        The ``torch.nn.Module`` to audit. It is put in eval mode and moved to ``device``.
+    kind
+        ``"classifier"`` (returns logits; one logit per sample means binary),
+        ``"autoencoder"`` (returns a reconstruction of its input) or ``"generator"``
+        (maps a latent vector to a sample).
+    modality
+        ``"image"`` (float N×C×H×W), ``"text"`` (token ids N×L, padding id 0) or
+        ``"tabular"`` (float N×F model inputs).
+    data
+        Evaluation inputs: a torch tensor, numpy array, pandas DataFrame or a torch
+        Dataset yielding ``x`` or ``(x, y)``. For a generator: latent codes (optional;
+        drawn with the audit's seed when absent).
+    labels, class_names
+        Ground truth per sample and the name of each class.
+    sensitive
+        Sensitive attributes, one row per sample: a DataFrame or a dict of arrays.
+    feature_names, categorical_features, feature_ranges
+        Tabular only: a name per column; logical categorical features mapped to their
+        columns (one-hot groups, or a single integer-coded column); valid (low, high)
+        per column (defaults to the observed range).
+    input_range
+        Image only: the valid range of pixel values.
+    vocab
+        Text only: the token of each id (``vocab[0]`` is padding).
+    discriminator, latent_dim, reference_data
+        Generators: the discriminator when there is one, the latent size, and real
+        samples to compare against. Autoencoders: ``reference_data`` is the training data
+        whose error quantile sets the anomaly threshold unless ``anomaly_threshold`` is given.
+    device, batch_size, memory_budget_mb
+        Where the model runs (``"auto"``: CUDA when present) and how many samples a
+        batch holds (``None``: chosen from the memory budget).
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        *,
+        kind: str = "classifier",
+        modality: str,
+        data: Any = None,
+        labels: Any = None,
+        class_names: Sequence[str] | None = None,
+        sensitive: Mapping[str, Any] | pd.DataFrame | None = None,
+        feature_names: Sequence[str] | None = None,
+        categorical_features: Mapping[str, Sequence[str]] | Sequence[str] | None = None,
+        feature_ranges: Mapping[str, tuple[float, float]] | None = None,
+        input_range: tuple[float, float] = (0.0, 1.0),
+        vocab: Sequence[str] | None = None,
+        discriminator: nn.Module | None = None,
+        latent_dim: int | None = None,
+        reference_data: Any = None,
+        anomaly_threshold: float | None = None,
+        name: str | None = None,
+        metadata: dict | None = None,
+        device: str | torch.device = "auto",
+        batch_size: int | None = None,
+        memory_budget_mb: float = 256.0,
+    ) -> None:
+        validate_params(
+            _OWNER,
+            {
+                "model": model,
+                "kind": kind,
+                "modality": modality,
+                "batch_size": batch_size,
+                "memory_budget_mb": memory_budget_mb,
+                "latent_dim": latent_dim,
+                "anomaly_threshold": anomaly_threshold,
+                "name": name,
+                "metadata": metadata,
+                "input_range": input_range,
+                "discriminator": discriminator,
+            },
+            _CONSTRAINTS,
+        )
+        self.kind = kind
+        self.modality = modality
+        self.device = resolve_device(device, _OWNER)
+        self.name = name or type(model).__name__
+        self.metadata = dict(metadata or {})
+        self.memory_budget_mb = float(memory_budget_mb)
+        self.input_range = (float(input_range[0]), float(input_range[1]))
+        self.n_evaluations = 0  # samples passed through the model, for cost accounting
+
+        data, dataset_labels = _dataset_to_arrays(data)
+        if labels is None:
+            labels = dataset_labels
+        if isinstance(data, pd.DataFrame) and feature_names is None:
+            feature_names = [str(c) for c in data.columns]
+
+        if kind == "generator":
+            if latent_dim is None:
+                raise parameter_error(
+                    "latent_dim", _OWNER, "an int in the range [1, inf) for a generator", None
+                )
+            self.data = None if data is None else _to_tensor(data, "data", torch.float32)
+            if self.data is not None and (self.data.ndim != 2 or self.data.shape[1] != latent_dim):
+                raise parameter_error(
+                    "data",
+                    _OWNER,
+                    f"latent codes of shape (N, {latent_dim}) for a generator",
+                    self.data,
+                )
+        else:
+            if data is None:
+                raise parameter_error("data", _OWNER, f"evaluation data for a {kind} target", None)
+            dtype = torch.long if modality == "text" else torch.float32
+            self.data = _to_tensor(data, "data", dtype)
+            _check_data_shape(self.data, modality)
+        self.latent_dim = latent_dim
+
+        self.reference_data = (
+            None
+            if reference_data is None
+            else _to_tensor(
+                _dataset_to_arrays(reference_data)[0],
+                "reference_data",
+                torch.long if modality == "text" else torch.float32,
+            )
+        )
+        n = self.n_samples
+        self.labels = None if labels is None else _to_labels(labels, n)
+        self.class_names = None if class_names is None else [str(c) for c in class_names]
+        self.sensitive = _to_sensitive(sensitive, n)
+        self._set_tabular_schema(feature_names, categorical_features, feature_ranges)
+        if modality == "text":
+            if vocab is None:
+                raise parameter_error("vocab", _OWNER, "a list of tokens for text data", None)
+            self.vocab = [str(t) for t in vocab]
+            if self.data is not None and int(self.data.max()) >= len(self.vocab):
+                raise parameter_error(
+                    "data",
+                    _OWNER,
+                    f"token ids below the vocabulary size {len(self.vocab)}",
+                    f"a maximum id of {int(self.data.max())}",
+                )
+        else:
+            self.vocab = None
+
+        self.model = model.to(self.device).eval()
+        self.discriminator = None if discriminator is None else discriminator.to(self.device).eval()
+        sample = self.data[0] if self.data is not None else torch.zeros(latent_dim or 1)
+        self.batch_size = batch_size or batch_size_for(sample.numel(), self.memory_budget_mb)
+        self._anomaly_threshold = None if anomaly_threshold is None else float(anomaly_threshold)
+
+        if self.labels is not None and kind == "classifier" and self.class_names is not None:
+            n_classes = len(self.class_names)
+            if self.labels.max() >= n_classes or self.labels.min() < 0:
+                raise parameter_error(
+                    "labels",
+                    _OWNER,
+                    f"integer class indices in [0, {n_classes - 1}] (one per class name)",
+                    f"labels ranging over [{self.labels.min()}, {self.labels.max()}]",
+                )
+
+    # -- what the data is --------------------------------------------------------------
+
+    @property
+    def n_samples(self) -> int:
+        return 0 if self.data is None else int(self.data.shape[0])
+
+    @property
+    def sensitive_names(self) -> list[str]:
+        return [] if self.sensitive is None else [str(c) for c in self.sensitive.columns]
+
+    @property
+    def n_classes(self) -> int | None:
+        if self.kind != "classifier":
+            return None
+        if self.class_names is not None:
+            return len(self.class_names)
+        out = self.predict_logits(self.data[:1])
+        return max(2, out.shape[1])
+
+    def _set_tabular_schema(self, feature_names, categorical_features, feature_ranges) -> None:
+        self.feature_names = None
+        self.feature_groups: dict[str, list[int]] = {}
+        self.categorical: list[str] = []
+        self.feature_ranges: dict[str, tuple[float, float]] = {}
+        if self.modality != "tabular":
+            for arg, value in (
+                ("feature_names", feature_names),
+                ("categorical_features", categorical_features),
+                ("feature_ranges", feature_ranges),
+            ):
+                if value is not None:
+                    raise parameter_error(arg, _OWNER, "None for non-tabular data", value)
+            return
+        width = self.data.shape[1] if self.data is not None else None
+        if feature_names is None:
+            feature_names = [f"x{i}" for i in range(width)]
+        feature_names = [str(f) for f in feature_names]
+        if len(feature_names) != width or len(set(feature_names)) != width:
+            raise parameter_error(
+                "feature_names", _OWNER, f"{width} distinct names, one per column", feature_names
+            )
+        self.feature_names = feature_names
+        index = {f: i for i, f in enumerate(feature_names)}
+        if categorical_features is None:
+            categorical_features = {}
+        elif not isinstance(categorical_features, Mapping):
+            categorical_features = {str(f): [str(f)] for f in categorical_features}
+        grouped: dict[str, list[int]] = {}
+        for feature, columns in categorical_features.items():
+            cols = [columns] if isinstance(columns, str) else list(columns)
+            unknown = [c for c in cols if c not in index]
+            if unknown or not cols:
+                raise parameter_error(
+                    "categorical_features",
+                    _OWNER,
+                    "a mapping from each categorical feature to its columns in feature_names",
+                    f"{feature!r} -> {unknown or cols}",
+                )
+            grouped[str(feature)] = [index[c] for c in cols]
+        taken = {i for cols in grouped.values() for i in cols}
+        # Logical features in column order: a categorical group sits where its first column is.
+        order: list[tuple[int, str, list[int]]] = [
+            (min(cols), f, cols) for f, cols in grouped.items()
+        ]
+        order += [(i, f, [i]) for f, i in index.items() if i not in taken]
+        self.feature_groups = {f: cols for _, f, cols in sorted(order)}
+        self.categorical = list(grouped)
+        observed_lo = self.data.min(dim=0).values.tolist()
+        observed_hi = self.data.max(dim=0).values.tolist()
+        ranges = {f: (observed_lo[i], observed_hi[i]) for f, i in index.items()}
+        for column, bounds in (feature_ranges or {}).items():
+            if column not in index:
+                raise parameter_error(
+                    "feature_ranges", _OWNER, "ranges keyed by names in feature_names", column
+                )
+            lo, hi = float(bounds[0]), float(bounds[1])
+            if not lo <= hi:
+                raise parameter_error(
+                    "feature_ranges", _OWNER, "(low, high) pairs with low <= high", bounds
+                )
+            ranges[column] = (lo, hi)
+        self.feature_ranges = ranges
+
+    def tokens(self, i: int) -> list[str]:
+        """The tokens of text sample ``i``, padding removed."""
+        if self.vocab is None:
+            raise NotApplicableError(
+                _NOT_FOR_KIND.format(method="tokens", kinds="text", kind=self.modality)
+            )
+        return [self.vocab[t] for t in self.data[i].tolist() if t != 0]
+
+    # -- calling the model -------------------------------------------------------------
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The model's raw output on ``x``, with gradients, on the target's device.
+
+        Works for gradient methods on models in eval mode, recurrent ones included.
+        """
+        x = x.to(self.device)
+        self.n_evaluations += int(x.shape[0])
+        with gradient_context(self.model, self.device):
+            return self.model(x)
+
+    def score_tensor(self, x: torch.Tensor) -> torch.Tensor:
+        """The differentiable quantity audits explain and attack, one row per sample.
+
+        Classifier: logits (N×C; a single logit becomes N×2 as [0, z]). Autoencoder: the
+        anomaly score, mean squared reconstruction error (N). Generator: the
+        discriminator's logit on ``x`` (N).
+        """
+        if self.kind == "classifier":
+            return _as_two_logits(self.forward(x))
+        if self.kind == "autoencoder":
+            x = x.to(self.device)
+            recon = self.forward(x)
+            return ((recon - x) ** 2).flatten(1).mean(dim=1)
+        if self.discriminator is None:
+            raise NotApplicableError(
+                "This generator has no discriminator, so there is no score to differentiate."
+            )
+        x = x.to(self.device)
+        self.n_evaluations += int(x.shape[0])
+        with gradient_context(self.discriminator, self.device):
+            return self.discriminator(x).reshape(x.shape[0], -1)[:, 0]
+
+    def batches(
+        self, x: torch.Tensor | None = None, *, desc: str | None = None
+    ) -> Iterator[torch.Tensor]:
+        """Slices of ``x`` (default: the evaluation data) of at most ``batch_size`` rows."""
+        x = self._inputs(x)
+        starts = range(0, int(x.shape[0]), self.batch_size)
+        if desc is not None:
+            starts = tqdm(starts, desc=desc, leave=False, unit="batch")
+        for start in starts:
+            yield x[start : start + self.batch_size]
+
+    def _map(self, fn: Callable[[torch.Tensor], torch.Tensor], x: Any) -> np.ndarray:
+        outputs = []
+        with torch.no_grad():
+            for batch in self.batches(x):
+                outputs.append(fn(batch.to(self.device)).detach().float().cpu())
+        if not outputs:
+            return np.zeros((0,), dtype=np.float32)
+        return torch.cat(outputs).numpy()
+
+    def _inputs(self, x: Any) -> torch.Tensor:
+        if x is None:
+            if self.data is None:
+                raise parameter_error("x", _OWNER, "inputs (the target has no data)", None)
+            return self.data
+        if isinstance(x, torch.Tensor):
+            return x
+        dtype = (
+            torch.long if self.modality == "text" and self.kind != "generator" else torch.float32
+        )
+        return _to_tensor(x, "x", dtype)
+
+    def _counted_model(self, module: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+        def call(batch: torch.Tensor) -> torch.Tensor:
+            self.n_evaluations += int(batch.shape[0])
+            return module(batch)
+
+        return call
+
+    def predict_logits(self, x: Any = None) -> np.ndarray:
+        """Logits of a classifier, N×C (a single-logit binary model gives N×2)."""
+        self._require("predict_logits", ("classifier",))
+        call = self._counted_model(self.model)
+        return self._map(lambda b: _as_two_logits(call(b)), x)
+
+    def predict_proba(self, x: Any = None) -> np.ndarray:
+        """Class probabilities, N×C, batched and without gradients."""
+        logits = torch.from_numpy(self.predict_logits(x))
+        return torch.softmax(logits.double(), dim=1).numpy()
+
+    def predict(self, x: Any = None) -> np.ndarray:
+        """Predicted class index (classifier) or anomaly flag 0/1 (autoencoder)."""
+        self._require("predict", ("classifier", "autoencoder"))
+        if self.kind == "autoencoder":
+            return (self.score(x) > self.anomaly_threshold).astype(np.int64)
+        return self.predict_logits(x).argmax(axis=1).astype(np.int64)
+
+    def score(self, x: Any = None) -> np.ndarray:
+        """One number per sample: P(class 1) for binary classifiers (max probability for
+        multiclass), reconstruction error for autoencoders, P(real) from a discriminator."""
+        if self.kind == "classifier":
+            proba = self.predict_proba(x)
+            return proba[:, 1] if proba.shape[1] == 2 else proba.max(axis=1)
+        if self.kind == "autoencoder":
+            return self.reconstruction_error(x)
+        if self.discriminator is None:
+            raise NotApplicableError("This generator has no discriminator to score samples.")
+        call = self._counted_model(self.discriminator)
+        return self._map(lambda b: torch.sigmoid(call(b).reshape(b.shape[0], -1)[:, 0]), x)
+
+    def reconstruct(self, x: Any = None) -> np.ndarray:
+        self._require("reconstruct", ("autoencoder",))
+        return self._map(self._counted_model(self.model), x)
+
+    def reconstruction_error(self, x: Any = None) -> np.ndarray:
+        """Mean squared reconstruction error per sample: the anomaly score."""
+        self._require("reconstruction_error", ("autoencoder",))
+        call = self._counted_model(self.model)
+        return self._map(lambda b: ((call(b) - b) ** 2).flatten(1).mean(dim=1), x)
+
+    @property
+    def anomaly_threshold(self) -> float:
+        """Score above which a sample is flagged: given, or a quantile of reference error."""
+        self._require("anomaly_threshold", ("autoencoder",))
+        if self._anomaly_threshold is None:
+            reference = self.reference_data if self.reference_data is not None else self.data
+            errors = self.reconstruction_error(reference)
+            self._anomaly_threshold = float(np.quantile(errors, DEFAULT_ANOMALY_QUANTILE))
+        return self._anomaly_threshold
+
+    def latent(self, n: int, seed: int) -> torch.Tensor:
+        """``n`` standard normal latent codes drawn with ``seed`` (the same on any device)."""
+        self._require("latent", ("generator",))
+        generator = torch.Generator().manual_seed(int(seed))
+        return torch.randn(n, self.latent_dim, generator=generator)
+
+    def generate(
+        self, n: int | None = None, seed: int = 0, z: torch.Tensor | None = None
+    ) -> np.ndarray:
+        """Samples from a generator for latent codes ``z`` (default: the target's codes, or
+        ``n`` codes drawn with ``seed``)."""
+        self._require("generate", ("generator",))
+        if z is None:
+            z = self.data if n is None and self.data is not None else self.latent(n or 256, seed)
+        return self._map(self._counted_model(self.model), z)
+
+    def _require(self, method: str, kinds: tuple[str, ...]) -> None:
+        if self.kind not in kinds:
+            raise NotApplicableError(
+                _NOT_FOR_KIND.format(method=method, kinds=" or ".join(kinds), kind=self.kind)
+            )
+
+    # -- provenance ---------------------------------------------------------------------
+
+    def model_sha256(self) -> str:
+        """sha256 of the weights (and discriminator's), independent of device."""
+        digest = hashlib.sha256()
+        modules = [self.model] + ([self.discriminator] if self.discriminator is not None else [])
+        for module in modules:
+            for key, tensor in sorted(module.state_dict().items()):
+                digest.update(key.encode())
+                _update_tensor(digest, tensor)
+        return digest.hexdigest()
+
+    def data_sha256(self) -> str:
+        """sha256 of the evaluation data, labels and sensitive attributes."""
+        digest = hashlib.sha256()
+        for part in (self.data, self.reference_data):
+            if part is not None:
+                _update_tensor(digest, part)
+        if self.labels is not None:
+            digest.update(np.ascontiguousarray(self.labels).tobytes())
+        if self.sensitive is not None:
+            digest.update(pd.util.hash_pandas_object(self.sensitive, index=False).values.tobytes())
+        return digest.hexdigest()
+
+    def describe(self) -> dict:
+        """Plain-data description of the target, stored in every audit bundle."""
+        info: dict[str, Any] = {
+            "name": self.name,
+            "kind": self.kind,
+            "modality": self.modality,
+            "model_class": type(self.model).__name__,
+            "n_parameters": int(sum(p.numel() for p in self.model.parameters())),
+            "n_samples": self.n_samples,
+            "input_shape": None if self.data is None else list(self.data.shape[1:]),
+            "class_names": self.class_names,
+            "sensitive": {
+                c: sorted(map(str, self.sensitive[c].unique())) for c in self.sensitive_names
+            },
+            "metadata": _jsonable(self.metadata),
+        }
+        if self.modality == "tabular":
+            info["feature_names"] = self.feature_names
+            info["feature_groups"] = self.feature_groups
+            info["categorical_features"] = self.categorical
+        if self.vocab is not None:
+            info["vocab_size"] = len(self.vocab)
+        if self.kind == "generator":
+            info["latent_dim"] = self.latent_dim
+            info["has_discriminator"] = self.discriminator is not None
+        return info
+
+    def to(self, device: str | torch.device) -> Target:
+        """Move the model (and discriminator) to ``device``; returns the target itself."""
+        self.device = resolve_device(device, _OWNER)
+        self.model.to(self.device)
+        if self.discriminator is not None:
+            self.discriminator.to(self.device)
+        return self
+
+    def subset(self, indices: Sequence[int] | np.ndarray) -> Target:
+        """The same model on a subset of the evaluation samples (labels, attributes too)."""
+        idx = np.asarray(indices, dtype=np.int64)
+        clone = object.__new__(Target)
+        clone.__dict__.update(self.__dict__)
+        clone.data = self.data[torch.from_numpy(idx)]
+        clone.labels = None if self.labels is None else self.labels[idx]
+        clone.sensitive = (
+            None if self.sensitive is None else self.sensitive.iloc[idx].reset_index(drop=True)
+        )
+        return clone
+
+    def __repr__(self) -> str:
+        return (
+            f"Target(name={self.name!r}, kind={self.kind!r}, modality={self.modality!r}, "
+            f"n_samples={self.n_samples}, device={str(self.device)!r})"
+        )
+
+
+# -- conversions ------------------------------------------------------------------------
+
+
+def _as_two_logits(out: torch.Tensor) -> torch.Tensor:
+    """A binary model's single logit z becomes [0, z], whose softmax is [1-σ(z), σ(z)]."""
+    if out.ndim == 1:
+        out = out[:, None]
+    if out.shape[1] == 1:
+        out = torch.cat([torch.zeros_like(out), out], dim=1)
+    return out
+
+
+def _dataset_to_arrays(data: Any) -> tuple[Any, Any]:
+    """A torch Dataset becomes stacked inputs (and labels when items are pairs)."""
+    if data is None or _is_array_like(data):
+        return data, None
+    if isinstance(data, torch.utils.data.Dataset):
+        try:
+            n = len(data)  # type: ignore[arg-type]
+        except TypeError as exc:
+            raise parameter_error("data", _OWNER, "a Dataset with a length", data) from exc
+        items = [data[i] for i in range(n)]
+        if items and isinstance(items[0], tuple | list):
+            xs = torch.stack([torch.as_tensor(it[0]) for it in items])
+            ys = np.asarray([int(torch.as_tensor(it[1])) for it in items])
+            return xs, ys
+        return torch.stack([torch.as_tensor(it) for it in items]), None
+    raise parameter_error(
+        "data",
+        _OWNER,
+        "a torch tensor, numpy array, pandas DataFrame or torch Dataset",
+        data,
+    )
+
+
+def _to_tensor(x: Any, name: str, dtype: torch.dtype) -> torch.Tensor:
+    if isinstance(x, pd.DataFrame | pd.Series):
+        non_numeric = (
+            [c for c in x.columns if not pd.api.types.is_numeric_dtype(x[c])]
+            if isinstance(x, pd.DataFrame)
+            else ([] if pd.api.types.is_numeric_dtype(x) else [x.name])
+        )
+        if non_numeric:
+            raise parameter_error(
+                name,
+                _OWNER,
+                "numeric columns (encode categorical columns before building a Target)",
+                f"non-numeric columns {non_numeric}",
+            )
+        x = x.to_numpy()
+    if isinstance(x, list | tuple):
+        x = np.asarray(x)
+    if isinstance(x, np.ndarray):
+        if x.dtype == object:
+            raise parameter_error(name, _OWNER, "a numeric array", x)
+        x = torch.from_numpy(np.ascontiguousarray(x))
+    if not isinstance(x, torch.Tensor):
+        raise parameter_error(name, _OWNER, "a torch tensor, numpy array or pandas DataFrame", x)
+    x = x.detach().cpu()
+    if dtype == torch.long and x.is_floating_point() and not torch.equal(x, x.round()):
+        raise parameter_error(name, _OWNER, "integer token ids", "non-integer values")
+    if x.is_floating_point() and not torch.isfinite(x).all():
+        raise parameter_error(name, _OWNER, "finite values", "NaN or infinite values")
+    return x.to(dtype).contiguous()
+
+
+def _check_data_shape(x: torch.Tensor, modality: str) -> None:
+    expected = {
+        "image": (4, "N×C×H×W images"),
+        "text": (2, "N×L token ids"),
+        "tabular": (2, "an N×F table"),
+    }
+    ndim, label = expected[modality]
+    if x.ndim != ndim:
+        raise parameter_error("data", _OWNER, f"{label} for {modality} data", x)
+    if x.shape[0] == 0:
+        raise parameter_error("data", _OWNER, "at least one sample", x)
+
+
+def _to_labels(labels: Any, n: int) -> np.ndarray:
+    if isinstance(labels, torch.Tensor):
+        labels = labels.detach().cpu().numpy()
+    y = np.asarray(labels)
+    if y.ndim != 1:
+        raise parameter_error("labels", _OWNER, "a 1-d array of class indices", y)
+    if len(y) != n:
+        raise ValidationError(
+            LENGTH_MISMATCH_MESSAGE.format(name="labels", owner=_OWNER, expected=n, got=len(y))
+        )
+    if not np.issubdtype(y.dtype, np.integer):
+        if (
+            np.issubdtype(y.dtype, np.floating)
+            and np.all(np.isfinite(y))
+            and np.all(y == np.round(y))
+        ):
+            y = y.astype(np.int64)
+        else:
+            raise parameter_error("labels", _OWNER, "integer class indices", y)
+    return y.astype(np.int64)
+
+
+def _to_sensitive(sensitive: Any, n: int) -> pd.DataFrame | None:
+    if sensitive is None:
+        return None
+    if isinstance(sensitive, pd.Series):
+        sensitive = sensitive.to_frame()
+    if isinstance(sensitive, Mapping):
+        columns = {}
+        for key, values in sensitive.items():
+            if isinstance(values, torch.Tensor):
+                values = values.cpu().numpy()
+            values = np.asarray(values)
+            if values.ndim != 1:
+                raise parameter_error(f"sensitive[{key!r}]", _OWNER, "a 1-d array", values)
+            if len(values) != n:
+                raise ValidationError(
+                    LENGTH_MISMATCH_MESSAGE.format(
+                        name=f"sensitive[{key!r}]", owner=_OWNER, expected=n, got=len(values)
+                    )
+                )
+            columns[str(key)] = values
+        frame = pd.DataFrame(columns)
+    elif isinstance(sensitive, pd.DataFrame):
+        if len(sensitive) != n:
+            raise ValidationError(
+                LENGTH_MISMATCH_MESSAGE.format(
+                    name="sensitive", owner=_OWNER, expected=n, got=len(sensitive)
+                )
+            )
+        frame = sensitive.reset_index(drop=True).copy()
+        frame.columns = [str(c) for c in frame.columns]
+    else:
+        raise parameter_error(
+            "sensitive", _OWNER, "a pandas DataFrame or a dict of arrays", sensitive
+        )
+    if frame.shape[1] == 0:
+        raise parameter_error("sensitive", _OWNER, "at least one attribute", "none")
+    for column in frame.columns:
+        if frame[column].isna().any():
+            raise parameter_error(
+                f"sensitive[{column!r}]",
+                _OWNER,
+                "a group for every sample",
+                f"{int(frame[column].isna().sum())} missing values",
+            )
+    return frame
+
+
+def _update_tensor(digest: Any, tensor: torch.Tensor) -> None:
+    t = tensor.detach().cpu().contiguous()
+    digest.update(str(t.dtype).encode())
+    digest.update(str(tuple(t.shape)).encode())
+    digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)

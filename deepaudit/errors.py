@@ -1,0 +1,92 @@
+"""Exception types raised by deepaudit, and the message templates they use.
+
+Every error a user can trigger by passing bad input is a :class:`DeepAuditError`, so
+``except deepaudit.errors.DeepAuditError`` catches all of them. Messages are module
+constants so that tests compare the exact text and callers can match on it.
+"""
+
+from __future__ import annotations
+
+# -- message templates -------------------------------------------------------------
+
+PARAMETER_MESSAGE = "The {name!r} parameter of {owner} must be {expected}. Got {got} instead."
+LENGTH_MISMATCH_MESSAGE = (
+    "The {name!r} parameter of {owner} must have one row per sample ({expected} rows). "
+    "Got {got} rows instead."
+)
+UNKNOWN_NAME_MESSAGE = "Unknown {what} {name!r}. {hint}"
+BUNDLE_NEWER_SCHEMA_MESSAGE = (
+    "The audit bundle at {path} has schema version {found}, but this deepaudit "
+    "({version}) reads schema versions up to {supported}. Upgrade deepaudit to load it."
+)
+BUNDLE_MISSING_MESSAGE = (
+    "No audit bundle at {path}: expected a folder holding bundle.json and arrays.npz."
+)
+BUNDLE_CORRUPT_MESSAGE = "The audit bundle at {path} cannot be read: {reason}."
+FAMILY_NOT_APPLICABLE_MESSAGE = (
+    "The {family!r} audit family does not apply to a {kind} target with {modality} data: {reason}"
+)
+
+
+class DeepAuditError(Exception):
+    """Base class of every error deepaudit raises on purpose."""
+
+
+class ValidationError(DeepAuditError, ValueError):
+    """An argument has a wrong type or value; raised before any work starts."""
+
+
+class UnknownNameError(DeepAuditError, KeyError):
+    """A name (model, audit family, method) is not registered."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class UnknownModelError(UnknownNameError):
+    """A reference model name is not in the zoo."""
+
+
+class CheckpointError(DeepAuditError):
+    """A checkpoint is missing, corrupted, or not in a safe format."""
+
+
+class BundleError(DeepAuditError):
+    """A saved audit bundle is missing, corrupted, or from a newer schema."""
+
+
+class NotApplicableError(DeepAuditError):
+    """An audit family or method cannot run on this kind of target."""
+
+
+def parameter_error(name: str, owner: str, expected: str, got: object) -> ValidationError:
+    """Build the one message every invalid parameter gets."""
+    return ValidationError(
+        PARAMETER_MESSAGE.format(name=name, owner=owner, expected=expected, got=describe(got))
+    )
+
+
+def describe(value: object) -> str:
+    """Short description of a bad value for an error message: its repr, or its type."""
+    if value is None or isinstance(value, bool | int | float | str):
+        text = repr(value)
+        return text if len(text) <= 60 else text[:57] + "..."
+    if isinstance(value, list | tuple | set | frozenset) and len(value) <= 8:
+        text = repr(value)
+        if len(text) <= 80:
+            return text
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return f"{type(value).__name__} of shape {tuple(shape)}"
+    return f"an object of type {type(value).__name__}"
+
+
+def close_names_hint(name: str, known: list[str]) -> str:
+    """'Did you mean ...?' followed by the known names, for unknown-name errors."""
+    import difflib
+
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    known_text = ", ".join(repr(k) for k in sorted(known))
+    if close:
+        return f"Did you mean {' or '.join(repr(c) for c in close)}? Known: {known_text}."
+    return f"Known: {known_text}."
