@@ -184,14 +184,18 @@ def train(
 ) -> None:
     """Train reference models and write their safetensors checkpoints and manifests."""
     from deepaudit.models import list_models, train_model
+    from deepaudit.models.checkpoints import default_checkpoint_dir
+    from deepaudit.models.registry import training_order
 
     if not all_models and name is None:
         raise _fail(typer.BadParameter("give a model NAME or --all"))
-    names = list_models() if all_models else [name]
+    names = training_order(list_models()) if all_models else [name]
     try:
         for model_name in names:
             console.print(f"Training [bold]{model_name}[/] on {device}...")
             manifest = train_model(model_name, device=device, seed=seed, out_dir=out_dir)
+            where = out_dir or default_checkpoint_dir()
+            console.print(f"  wrote {Path(where) / (model_name + '.safetensors')} and its manifest")
             metrics = ", ".join(
                 f"{k}={v:.4g}"
                 for k, v in manifest.get("metrics", {}).items()
@@ -204,21 +208,34 @@ def train(
 
 @app.command()
 def models() -> None:
-    """List the reference model zoo with its measured quality."""
+    """List the reference model zoo with its quality floors and measured quality."""
+    from rich.markup import escape
+
     from deepaudit.models import zoo_table
 
-    rows = zoo_table()
     table = Table(title="deepaudit reference models")
-    for column in ("name", "kind", "modality", "dataset", "metrics"):
+    for column in ("name", "kind", "modality", "architecture", "floors (measured)", "s/epoch"):
         table.add_column(column)
-    for row in rows:
-        metrics = ", ".join(
-            f"{k}={v:.3g}"
-            for k, v in (row.get("metrics") or {}).items()
-            if isinstance(v, int | float)
+    for row in zoo_table():
+        metrics = row.get("metrics") or {}
+        met = row.get("floors_met") or {}
+        floors = []
+        for floor in row["floors"]:
+            metric = floor.split(" ")[0]
+            value = metrics.get(metric)
+            mark = "[green]✓[/]" if met.get(floor) else "[red]✗[/]"
+            shown = "untrained" if value is None else f"{value:.4g}"
+            floors.append(f"{mark} {escape(floor)} ({shown})")
+        table.add_row(
+            row["name"],
+            row["kind"],
+            row["modality"],
+            escape(row["architecture"].split(":")[0]),
+            "\n".join(floors),
+            "" if row.get("seconds_per_epoch") is None else f"{row['seconds_per_epoch']:.2f}",
         )
-        table.add_row(row["name"], row["kind"], row["modality"], row["dataset"], metrics)
     console.print(table)
+    console.print("Model cards: deepaudit/models/cards/<name>.md")
 
 
 @app.command()

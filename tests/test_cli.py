@@ -53,3 +53,21 @@ def test_bad_input_exits_with_a_clear_message(tmp_path):
     result = runner.invoke(app, ["report", str(tmp_path / "missing")])
     assert result.exit_code == 2
     assert "No audit bundle at" in result.output
+
+
+def test_models_lists_every_reference_model_with_its_measured_floors():
+    from deepaudit.models import list_models, zoo_table
+
+    result = runner.invoke(app, ["models"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for name in list_models():
+        assert name in result.output
+    first = zoo_table()[0]
+    metric = first["floors"][0].split(" ")[0]
+    assert f"{first['metrics'][metric]:.4g}" in result.output
+
+
+def test_train_rejects_an_unknown_model_with_close_names():
+    result = runner.invoke(app, ["train", "lstn"])
+    assert result.exit_code == 2
+    assert "'lstm'" in result.output

@@ -1,0 +1,10 @@
+"""The reference models' recipes; importing this package registers them all."""
+
+from deepaudit.models.recipes import (  # noqa: F401
+    autoencoder,
+    cnn,
+    digit_classifier,
+    gan,
+    lstm,
+    transformer,
+)
