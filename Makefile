@@ -18,8 +18,22 @@ install: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/deepaudit demo
 
+# The browser tests (a real headless Chromium opening the HTML reports) are left out of a
+# plain `pytest` for speed; `make test`, and so CI, runs them after the rest.
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m browser
+
+# Debian's chromium for the browser tests, installed when missing and this user may.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then \
+		echo "chromium: $$(command -v chromium)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+			|| echo "chromium could not be installed: the browser tests will be skipped"; \
+	else \
+		echo "chromium is missing and cannot be installed here: the browser tests will be skipped"; \
+	fi
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check deepaudit tests benchmarks

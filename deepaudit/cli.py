@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import importlib.util
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape as escape_markup
 from rich.table import Table
 
 from deepaudit.errors import DeepAuditError
@@ -117,38 +119,98 @@ def audit(
     )
 
 
+class FailOn(StrEnum):
+    """The severity from which ``deepaudit report --fail-on`` exits with status 1."""
+
+    fail = "fail"
+    warn = "warn"
+    inconclusive = "inconclusive"
+    never = "never"
+
+
 @app.command()
 def report(
     run_dir: Annotated[Path, typer.Argument(help="A run folder written by `deepaudit audit`.")],
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="HTML file to write.")
+        Path | None,
+        typer.Option("--output", "-o", help="HTML file to write (default: RUN_DIR/report.html)."),
     ] = None,
+    json_path: Annotated[
+        Path | None,
+        typer.Option("--json", help="Findings as JSON (default: findings.json beside the HTML)."),
+    ] = None,
+    markdown_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--markdown", help="Findings as Markdown (default: findings.md beside the HTML)."
+        ),
+    ] = None,
+    findings: Annotated[
+        bool,
+        typer.Option("--findings/--no-findings", help="Write the JSON and Markdown findings."),
+    ] = True,
+    fail_on: Annotated[
+        FailOn,
+        typer.Option(
+            "--fail-on",
+            help="Exit with status 1 when a finding is this severe or worse (for CI).",
+        ),
+    ] = FailOn.never,
 ) -> None:
-    """Render a saved audit as one self-contained HTML file."""
-    from deepaudit.results import load_bundle
+    """Render a saved audit as one self-contained HTML file, plus its findings for CI."""
+    from deepaudit.results import SEVERITIES, load_bundle
 
     try:
-        load_bundle(run_dir)  # fail early and clearly on a bad folder
+        bundle = load_bundle(run_dir)  # fail early and clearly on a bad folder
         path = _write_report(run_dir, output)
+        if path is None:
+            raise _fail(RuntimeError("the HTML report is not part of this version of deepaudit"))
+        written = [path]
+        if findings:
+            from deepaudit.reports import write_findings
+
+            written += write_findings(
+                bundle,
+                json_path or path.parent / "findings.json",
+                markdown_path or path.parent / "findings.md",
+            )
     except DeepAuditError as exc:
         raise _fail(exc) from exc
-    if path is None:
-        raise _fail(RuntimeError("the HTML report is not part of this version of deepaudit"))
-    console.print(f"Wrote [bold]{path}[/]")
+    for file in written:
+        console.print(f"Wrote [bold]{escape_markup(str(file))}[/]")
+    worst = bundle.worst_severity
+    console.print(f"Worst finding: {worst}", highlight=False)
+    if fail_on is not FailOn.never and SEVERITIES.index(worst) <= SEVERITIES.index(fail_on.value):
+        console.print(f"Exit status 1: a finding is {fail_on.value} or worse (--fail-on).")
+        raise typer.Exit(code=1)
 
 
 @app.command()
 def dashboard(
-    run_dirs: Annotated[list[Path] | None, typer.Argument(help="Run folders to open.")] = None,
-    port: Annotated[int, typer.Option(help="Port on localhost.")] = 8501,
+    run_dirs: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Run folders, or folders of runs, to open (default: runs/demo, whose "
+            "reference audits are run the first time)."
+        ),
+    ] = None,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port on localhost.")] = 8501,
+    open_browser: Annotated[
+        bool, typer.Option("--open", help="Also open it in the default web browser.")
+    ] = False,
 ) -> None:
-    """Start the interactive dashboard on localhost."""
+    """Start the interactive dashboard on localhost and print its address."""
+    import os
+    import sys
+
     app_file = Path(__file__).parent / "dashboard" / "app.py"
     if not app_file.is_file():
         raise _fail(RuntimeError("the dashboard is not part of this version of deepaudit"))
-    import subprocess
-    import sys
+    from deepaudit.dashboard.runs import discover_runs
 
+    _, problems = discover_runs(run_dirs or [])
+    if problems:
+        raise _fail(typer.BadParameter(" ".join(problems), param_hint="RUN_DIRS"))
     command = [
         sys.executable,
         "-m",
@@ -160,14 +222,23 @@ def dashboard(
         "--server.address",
         "127.0.0.1",
         "--server.headless",
-        "true",
+        "false" if open_browser else "true",
+        "--server.fileWatcherType",
+        "none",
         "--browser.gatherUsageStats",
         "false",
+        "--client.toolbarMode",
+        "minimal",
         "--",
     ]
-    command += [str(p) for p in run_dirs or []]
+    command += [str(p.resolve()) for p in run_dirs or []]
     console.print(f"Dashboard at [bold]http://127.0.0.1:{port}[/] (Ctrl+C stops it)")
-    raise typer.Exit(subprocess.call(command))
+    sys.stdout.flush()
+    if os.name == "posix":  # become the server, so its process id is this one's
+        os.execv(sys.executable, command)
+    import subprocess  # pragma: no cover - Windows has no exec
+
+    raise typer.Exit(subprocess.call(command))  # pragma: no cover
 
 
 @app.command()
@@ -243,44 +314,130 @@ def demo(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the runs.")] = Path(
         "runs/demo"
     ),
-    full: Annotated[bool, typer.Option("--full", help="Thorough budgets (slower).")] = False,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Thorough budgets of every family, on all samples (slower)."),
+    ] = False,
     seed: Annotated[int, typer.Option(help="Seed of every random choice.")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
     only: Annotated[
-        list[str] | None, typer.Option("--model", "-m", help="Audit only these models.")
+        list[str] | None, typer.Option("--model", "-m", help="Audit only these models (repeat).")
     ] = None,
 ) -> None:
-    """Audit every reference model on its embedded data and write the reports."""
-    from deepaudit.audit import AuditConfig, run_audit
-    from deepaudit.models import list_models, load_model
+    """Audit every reference model on its held-out data; write a report each and an index.
 
-    names = only or list_models()
-    started = time.perf_counter()
-    written = []
-    try:
-        for i, name in enumerate(names, 1):
-            console.rule(f"[{i}/{len(names)}] {name}")
-            target = load_model(name, device=device)
-            config = AuditConfig(
-                families=_applicable_families(target, None),
-                seed=seed,
-                device=device,
-                max_samples=None if full else 2000,
-                output_dir=out / name,
-            )
-            bundle = run_audit(target, config)
-            report_path = _write_report(out / name)
-            _print_findings(bundle)
-            written.append((name, out / name, report_path))
+    A model whose audit fails is reported and skipped; the others still get their reports,
+    and the command then exits with status 1.
+    """
+    from deepaudit.audit import AuditConfig
+    from deepaudit.models import get_model_spec, list_models
+
+    try:  # bad names, seeds and devices fail before any work starts
+        names = only or [name for name in list_models() if get_model_spec(name).demo]
+        for name in names:
+            get_model_spec(name)
+        AuditConfig(seed=seed, device=device)
     except DeepAuditError as exc:
         raise _fail(exc) from exc
-    index = _write_index(out, written)
+    budgets = (
+        "thorough budgets, all samples" if full else f"default budgets, {DEMO_SAMPLES} samples"
+    )
+    console.print(f"Auditing {len(names)} reference models ({budgets}) into [bold]{out}[/]")
+    started = time.perf_counter()
+    written, timings, failed = [], [], []
+    for i, name in enumerate(names, 1):
+        console.rule(f"[{i}/{len(names)}] {name}")
+        try:
+            timing = _demo_model(name, out / name, full=full, seed=seed, device=device)
+        except Exception as exc:  # one model's failure must not cost the others their reports
+            err_console.print(
+                f"[bold red]error:[/] the audit of {name} failed: "
+                f"{escape_markup(f'{type(exc).__name__}: {exc}')}",
+                highlight=False,
+            )
+            err_console.print_exception(max_frames=4)
+            failed.append(name)
+            continue
+        written.append((name, out / name, timing[-1]))
+        timings.append(timing)
+    index = _write_index(out, written) if written else None
     console.rule("done")
+    if timings:
+        _print_timings(timings)
     for name, run_dir, report_path in written:
-        console.print(f"{name:14s} {run_dir}" + (f"  report: {report_path}" if report_path else ""))
+        console.print(f"{name:14s} {escape_markup(str(report_path or run_dir))}", highlight=False)
     if index:
-        console.print(f"Index of reports: [bold]{index}[/]")
+        console.print(f"Index of reports: [bold]{escape_markup(str(index))}[/]")
     console.print(f"Finished in {time.perf_counter() - started:.0f} s.")
+    if failed:
+        err_console.print(f"[bold red]The audit failed for: {', '.join(failed)}[/]")
+        raise typer.Exit(code=1)
+
+
+def _demo_model(name: str, run_dir: Path, *, full: bool, seed: int, device: str) -> tuple:
+    """Audit one reference model, write its report and findings; return its timings."""
+    from deepaudit.audit import AuditConfig, run_audit
+    from deepaudit.models import load_model
+
+    t0 = time.perf_counter()
+    target = load_model(name, device=device)
+    families = _applicable_families(target, None)
+    loaded = time.perf_counter() - t0
+    console.print(f"  loaded in {loaded:.1f} s; families: {', '.join(families)}")
+    config = AuditConfig(
+        families=families,
+        options={f: _thorough_options(f) for f in families} if full else {},
+        seed=seed,
+        device=device,
+        max_samples=None if full else DEMO_SAMPLES,
+        output_dir=run_dir,
+    )
+    bundle = run_audit(target, config)
+    console.print(
+        "  " + " · ".join(f"{fam} {r.seconds:.1f} s" for fam, r in bundle.families.items()),
+        highlight=False,
+    )
+    t1 = time.perf_counter()
+    report_path = _write_report(run_dir)
+    if report_path is not None:
+        from deepaudit.reports import write_findings
+
+        write_findings(bundle, run_dir / "findings.json", run_dir / "findings.md")
+    reported = time.perf_counter() - t1
+    _print_findings(bundle, quiet_passes=True)
+    total = time.perf_counter() - t0
+    return (name, loaded, bundle.families, reported, total, bundle, report_path)
+
+
+#: Evaluation samples per model in `deepaudit demo` (a seeded subset; --full uses all).
+DEMO_SAMPLES = 2000
+
+
+def _thorough_options(family: str):
+    """A family's thorough settings (its config's ``thorough()``), else its defaults."""
+    from deepaudit.audit.registry import get_family
+
+    config_class = get_family(family).config_class
+    thorough = getattr(config_class, "thorough", None)
+    return thorough() if callable(thorough) else config_class()
+
+
+def _print_timings(timings) -> None:
+    families = list(dict.fromkeys(f for _, _, results, *_ in timings for f in results))
+    table = Table(title="Time per model and family (seconds)")
+    for column in ("model", "load", *families, "report", "total", "worst"):
+        text = column in ("model", "worst")
+        table.add_column(column, justify="left" if text else "right", no_wrap=text)
+    for name, loaded, results, reported, total, bundle, _ in timings:
+        table.add_row(
+            name,
+            f"{loaded:.1f}",
+            *[f"{results[f].seconds:.1f}" if f in results else "—" for f in families],
+            f"{reported:.1f}",
+            f"{total:.1f}",
+            bundle.worst_severity,
+        )
+    console.print(table)
 
 
 def _write_index(out: Path, written) -> Path | None:
@@ -291,14 +448,21 @@ def _write_index(out: Path, written) -> Path | None:
     return write_index(out, [run_dir for _, run_dir, _ in written])
 
 
-def _print_findings(bundle) -> None:
+def _print_findings(bundle, quiet_passes: bool = False) -> None:
     colours = {"fail": "red", "warn": "yellow", "inconclusive": "magenta", "pass": "green"}
+    passes = 0
     for finding in bundle.findings:
+        if quiet_passes and finding.severity == "pass":
+            passes += 1
+            continue
         colour = colours[finding.severity]
         console.print(
-            f"  [{colour}]{finding.severity:>12}[/] {finding.family}: {finding.message}",
+            f"  [{colour}]{finding.severity:>12}[/] {escape_markup(finding.family)}: "
+            f"{escape_markup(finding.message)}",
             highlight=False,
         )
+    if passes:
+        console.print(f"  [green]{'pass':>12}[/] {passes} more checks passed", highlight=False)
 
 
 def main() -> None:  # pragma: no cover - entry point

@@ -64,6 +64,14 @@ class OverviewConfig:
     def __post_init__(self) -> None:
         validate_params("OverviewConfig", vars(self), OVERVIEW_CONSTRAINTS)
 
+    @classmethod
+    def thorough(cls) -> OverviewConfig:
+        """Thorough budgets (``deepaudit demo --full``): five times the generated samples.
+
+        Thresholds and bins are those of the default, so verdicts stay comparable.
+        """
+        return cls(n_generated=5000)
+
 
 def expected_calibration_error(
     proba: np.ndarray, labels: np.ndarray, n_bins: int = 10
@@ -217,7 +225,7 @@ def _run_classifier(target: Target, options: OverviewConfig) -> FamilyResult:
                 if severity == "warn"
                 else "its probabilities match observed frequencies."
             ),
-            Evidence(metric="ece", value=ece, threshold=options.max_ece),
+            Evidence(metric="ece", value=ece, threshold=options.max_ece, table="reliability"),
         )
     )
     return result
@@ -263,7 +271,12 @@ def _run_autoencoder(target: Target, options: OverviewConfig) -> FamilyResult:
                 "warn" if severity == "fail" else "pass",
                 f"Mean reconstruction error on the evaluation data is {ratio:.2f}× that on the "
                 f"reference data (limit {options.max_error_ratio:.2f}×).",
-                Evidence(metric="error_ratio", value=ratio, threshold=options.max_error_ratio),
+                Evidence(
+                    metric="error_ratio",
+                    value=ratio,
+                    threshold=options.max_error_ratio,
+                    table="error_histogram",
+                ),
             )
         )
     result.findings.append(
@@ -278,6 +291,7 @@ def _run_autoencoder(target: Target, options: OverviewConfig) -> FamilyResult:
                 value=float(flags.mean()),
                 threshold=threshold,
                 sample_ids=np.argsort(-errors)[:10].tolist(),
+                table="error_histogram",
             ),
         )
     )
@@ -332,7 +346,12 @@ def _run_generator(target: Target, options: OverviewConfig, seed: int) -> Family
                 "warn" if gap > options.max_moment_gap else "pass",
                 f"Generated samples' mean and spread differ from the real data's by up to "
                 f"{gap:.2f} standard deviations (limit {options.max_moment_gap:.2f}).",
-                Evidence(metric="moment_gap", value=float(gap), threshold=options.max_moment_gap),
+                Evidence(
+                    metric="moment_gap",
+                    value=float(gap),
+                    threshold=options.max_moment_gap,
+                    table="sample_statistics",
+                ),
             )
         )
     result.findings.append(
@@ -342,7 +361,9 @@ def _run_generator(target: Target, options: OverviewConfig, seed: int) -> Family
             "warn" if out_of_range > 0 else "pass",
             f"{out_of_range:.2%} of generated values fall outside the valid input range "
             f"[{lo:g}, {hi:g}].",
-            Evidence(metric="out_of_range_fraction", value=out_of_range, threshold=0.0),
+            Evidence(
+                metric="out_of_range_fraction", value=out_of_range, threshold=0.0, table="samples"
+            ),
         )
     )
     return result

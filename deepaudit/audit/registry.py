@@ -9,6 +9,7 @@ without touching either.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,10 @@ class FamilySpec:
     run: Callable[[Target, Any, int], FamilyResult]
     applies_to: Callable[[Target], str | None]
     description: str = ""
+    #: Optional ``validate(target, options)``: raises a ValidationError when the options
+    #: do not fit the target (e.g. an unknown attribute); run_audit calls it for every
+    #: family before any family runs.
+    validate: Callable[[Target, Any], Any] | None = None
 
 
 _FAMILIES: dict[str, FamilySpec] = {}
@@ -43,9 +48,13 @@ def register_family(spec: FamilySpec) -> FamilySpec:
     return spec
 
 
+#: Modules whose import registers the built-in families, in the order audits run them.
+BUILTIN_FAMILY_MODULES = ("overview", "fairness", "robustness", "generative")
+
+
 def _load_builtin_families() -> None:
-    # Importing a family module registers it.
-    from deepaudit.audit import overview  # noqa: F401
+    for module in BUILTIN_FAMILY_MODULES:
+        importlib.import_module(f"deepaudit.audit.{module}")
 
 
 def list_families() -> list[str]:

@@ -74,6 +74,9 @@ def run_audit(target: Target, config: AuditConfig | None = None) -> AuditBundle:
                     family=spec.name, kind=target.kind, modality=target.modality, reason=reason
                 )
             )
+    for spec in specs:
+        if spec.validate is not None:
+            spec.validate(target, config.options_for(spec.name))
     device = resolve_device(config.device, "AuditConfig")
     if device != target.device:
         target.to(device)

@@ -102,6 +102,10 @@ class Target:
         Generators: the discriminator when there is one, the latent size, and real
         samples to compare against. Autoencoders: ``reference_data`` is the training data
         whose error quantile sets the anomaly threshold unless ``anomaly_threshold`` is given.
+    train_data
+        Optional: the samples the model was trained on, in the format of ``data`` (for a
+        generator, of its outputs). The generative audit compares generated samples with
+        them to detect memorisation; no other audit reads them.
     device, batch_size, memory_budget_mb
         Where the model runs (``"auto"``: CUDA when present) and how many samples a
         batch holds (``None``: chosen from the memory budget).
@@ -125,6 +129,7 @@ class Target:
         discriminator: nn.Module | None = None,
         latent_dim: int | None = None,
         reference_data: Any = None,
+        train_data: Any = None,
         anomaly_threshold: float | None = None,
         name: str | None = None,
         metadata: dict | None = None,
@@ -191,6 +196,15 @@ class Target:
             else _to_tensor(
                 _dataset_to_arrays(reference_data)[0],
                 "reference_data",
+                torch.long if modality == "text" else torch.float32,
+            )
+        )
+        self.train_data = (
+            None
+            if train_data is None
+            else _to_tensor(
+                _dataset_to_arrays(train_data)[0],
+                "train_data",
                 torch.long if modality == "text" else torch.float32,
             )
         )
@@ -481,7 +495,7 @@ class Target:
     def data_sha256(self) -> str:
         """sha256 of the evaluation data, labels and sensitive attributes."""
         digest = hashlib.sha256()
-        for part in (self.data, self.reference_data):
+        for part in (self.data, self.reference_data, self.train_data):
             if part is not None:
                 _update_tensor(digest, part)
         if self.labels is not None:
@@ -501,6 +515,7 @@ class Target:
             "n_samples": self.n_samples,
             "input_shape": None if self.data is None else list(self.data.shape[1:]),
             "class_names": self.class_names,
+            "input_range": list(self.input_range),
             "sensitive": {
                 c: sorted(map(str, self.sensitive[c].unique())) for c in self.sensitive_names
             },

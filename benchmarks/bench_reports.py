@@ -1,0 +1,99 @@
+"""Speed and size of the HTML reports, side by side with plotly's own HTML export.
+
+For each saved run (default: every run folder under ``runs/demo``, as ``deepaudit demo``
+writes them; else overview-only audits of the five reference models, made here):
+
+- deepaudit: ``render_html`` (views + template, plotly.js embedded once) and the atomic
+  ``write_report`` of the whole report;
+- plotly: ``plotly.io.to_html`` of the same figures, each a standalone page with plotly.js
+  inlined (what one gets by exporting the figures one by one), without the tables,
+  findings and model card.
+
+Run: ``.venv/bin/python benchmarks/bench_reports.py [RUN_DIR ...]``. Prints seconds (best
+of 3), sizes in MB and the ratios plotly / deepaudit (above 1: deepaudit is faster or
+smaller).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import plotly.io as pio
+
+import deepaudit as da
+from deepaudit.reports import render_html, write_report
+from deepaudit.reports.views import FigureView, bundle_sections
+
+DEMO_MODELS = ("autoencoder", "cnn", "gan", "lstm", "transformer")
+
+
+def best_of(fn: Callable[[], object], repeats: int = 3) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def overview_runs(folder: Path) -> list[Path]:
+    """Overview-only audits of the reference models (when no demo runs exist)."""
+    from deepaudit.models import load_model
+
+    runs = []
+    for name in DEMO_MODELS:
+        target = load_model(name, device="cpu")
+        config = da.AuditConfig(
+            families=["overview"], max_samples=2000, output_dir=folder / name, progress=False
+        )
+        da.run_audit(target, config)
+        runs.append(folder / name)
+    return runs
+
+
+def main(argv: list[str]) -> None:
+    runs = [Path(a) for a in argv]
+    if not runs:
+        demo = Path("runs/demo")
+        runs = sorted(p.parent for p in demo.glob("*/bundle.json"))
+    scratch = Path(tempfile.mkdtemp(prefix="bench_reports."))
+    if not runs:
+        print("no runs under runs/demo: auditing the reference models (overview only)...")
+        runs = overview_runs(scratch / "runs")
+    render_html(da.load_bundle(runs[0]))  # warm up: plotly.js read, template compiled
+    header = (
+        f"{'run':14s} {'figs':>4s} {'render s':>9s} {'write s':>8s} {'MB':>6s} "
+        f"{'plotly s':>9s} {'plotly MB':>10s} {'time ratio':>10s} {'size ratio':>10s}"
+    )
+    print(header)
+    total_write = 0.0
+    for run in runs:
+        bundle = da.load_bundle(run)
+        figures = [
+            v.figure for s in bundle_sections(bundle) for v in s.items if isinstance(v, FigureView)
+        ]
+        render = best_of(lambda b=bundle: render_html(b))
+        out = scratch / f"{run.name}.html"
+        write = best_of(lambda r=run, o=out: write_report(r, o))
+        total_write += write
+        size = out.stat().st_size / 1e6
+
+        def plotly_pages(figs=figures) -> list[str]:
+            return [pio.to_html(f, include_plotlyjs=True, full_html=True) for f in figs]
+
+        plotly_seconds = best_of(plotly_pages) if figures else float("nan")
+        plotly_size = sum(len(p.encode()) for p in plotly_pages()) / 1e6 if figures else 0.0
+        print(
+            f"{run.name:14s} {len(figures):4d} {render:9.3f} {write:8.3f} {size:6.2f} "
+            f"{plotly_seconds:9.3f} {plotly_size:10.2f} {plotly_seconds / write:10.2f} "
+            f"{plotly_size / size:10.2f}"
+        )
+    print(f"writing the {len(runs)} reports: {total_write:.2f} s")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,169 @@
+"""``FairnessConfig``: budgets and thresholds of the fairness family."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from deepaudit._validation import (
+    NONE,
+    InstanceOf,
+    Interval,
+    OneOf,
+    Satisfies,
+    SubsetOf,
+    validate_params,
+)
+from deepaudit.audit.fairness.stats import CORRECTIONS
+
+IDENTITY_ATTRIBUTES = ("gender", "religion", "nationality", "ethnicity")
+SENTIMENTS = ("positive", "negative", "neutral")
+MITIGATION_CONSTRAINTS = (
+    "demographic_parity",
+    "equalized_odds",
+    "true_positive_rate_parity",
+    "false_positive_rate_parity",
+)
+
+
+def _names(value) -> bool:
+    return isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
+
+
+def _proxies(value) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and _names(v) and len(v) > 0 for k, v in value.items()
+    )
+
+
+FAIRNESS_CONSTRAINTS = {
+    "sensitive_features": [NONE, Satisfies(_names, "a list of attribute names", 3)],
+    "max_intersection_order": [Interval(int, 1, None)],
+    "n_bootstrap": [Interval(int, 0, None)],
+    "confidence": [Interval(float, 0, 1, closed="neither")],
+    "correction": [OneOf(CORRECTIONS)],
+    "min_group_size": [Interval(int, 1, None)],
+    "max_difference": [Interval(float, 0, 1)],
+    "min_ratio": [Interval(float, 0, 1)],
+    "threshold": [NONE, Interval(float, 0, 1)],
+    "n_bins": [Interval(int, 1, 1000)],
+    "counterfactual": [InstanceOf((bool,), "a bool")],
+    "proxies": [
+        Satisfies(_proxies, "a dict from an attribute to a list of its proxy features", [1])
+    ],
+    "max_counterfactuals": [Interval(int, 1, None)],
+    "max_flip_rate": [Interval(float, 0, 1)],
+    "identity_attributes": [SubsetOf(IDENTITY_ATTRIBUTES)],
+    "sentiments": [SubsetOf(SENTIMENTS)],
+    "max_score_shift": [Interval(float, 0, 1)],
+    "mitigation": [InstanceOf((bool,), "a bool")],
+    "mitigation_attribute": [NONE, InstanceOf((str,), "a str")],
+    "mitigation_constraint": [OneOf(MITIGATION_CONSTRAINTS)],
+    "n_thresholds": [Interval(int, 2, None)],
+    "label_model": [NONE, InstanceOf((str,), "a zoo model name")],
+    "n_generated": [Interval(int, 10, None)],
+    "min_share_ratio": [Interval(float, 0, 1)],
+}
+
+
+@dataclass
+class FairnessConfig:
+    """Budgets and thresholds of the fairness family.
+
+    Parameters
+    ----------
+    sensitive_features
+        The target's sensitive attributes to audit (default: all of them).
+    max_intersection_order
+        Intersections of up to this many attributes are audited too (1: none).
+    n_bootstrap
+        Bootstrap resamples behind every interval (0: no intervals, no tests).
+    confidence
+        Level of the two-sided intervals; a test fails at ``(1 - confidence) / 2``.
+    correction
+        Multiple-comparison control over all disparity tests: ``"holm"`` (family-wise
+        error), ``"bh"`` (Benjamini–Hochberg false discovery rate) or ``"none"``.
+    min_group_size
+        Smaller groups are reported, but take no part in disparities (their rates are
+        noise), and a warning names them.
+    max_difference
+        A disparity (difference between the groups' rates) beyond this fails.
+    min_ratio
+        A selection-rate ratio below this fails (the four-fifths rule at 0.8); also the
+        ratio below which an autoencoder's flag rates fail.
+    threshold
+        Decision threshold on P(class 1) of a binary classifier; ``None``: the model's
+        own decision (0.5; argmax for multiclass).
+    n_bins
+        Equal-width score bins of the per-group calibration error.
+    counterfactual
+        Flip each sensitive attribute (tabular), recolour (images), swap identity terms
+        (text), and measure how predictions move.
+    proxies
+        Features standing in for an attribute (e.g. ``{"sex": ["relationship"]}``): they
+        are changed with it, to values seen in the other group.
+    max_counterfactuals
+        Alternative values tried per sample and attribute (the most common first).
+    max_flip_rate
+        A share of changed predictions beyond this fails.
+    identity_attributes, sentiments
+        Identity-term lists and template adjectives of the text swaps.
+    max_score_shift
+        A mean score shift of an identity-term swap beyond this fails.
+    mitigation
+        Post-process the scores with fairlearn's ThresholdOptimizer (binary classifiers).
+    mitigation_attribute
+        The attribute to mitigate for (default: the first audited one).
+    mitigation_constraint
+        The ThresholdOptimizer constraint.
+    n_thresholds
+        Points of the accuracy-against-disparity trade-off curve.
+    label_model
+        Generators: the zoo classifier that labels samples (default:
+        ``target.metadata["label_model"]``).
+    n_generated
+        Generators: samples drawn and labelled.
+    min_share_ratio
+        Generators: a class whose generated share is below this fraction of its
+        reference share is under-represented.
+    """
+
+    sensitive_features: list[str] | None = None
+    max_intersection_order: int = 2
+    n_bootstrap: int = 300
+    confidence: float = 0.95
+    correction: str = "holm"
+    min_group_size: int = 30
+    max_difference: float = 0.1
+    min_ratio: float = 0.8
+    threshold: float | None = None
+    n_bins: int = 10
+    counterfactual: bool = True
+    proxies: dict[str, list[str]] = field(default_factory=dict)
+    max_counterfactuals: int = 3
+    max_flip_rate: float = 0.05
+    identity_attributes: list[str] = field(default_factory=lambda: list(IDENTITY_ATTRIBUTES))
+    sentiments: list[str] = field(default_factory=lambda: list(SENTIMENTS))
+    max_score_shift: float = 0.05
+    mitigation: bool = True
+    mitigation_attribute: str | None = None
+    mitigation_constraint: str = "demographic_parity"
+    n_thresholds: int = 21
+    label_model: str | None = None
+    n_generated: int = 1000
+    min_share_ratio: float = 0.8
+
+    def __post_init__(self) -> None:
+        validate_params("FairnessConfig", vars(self), FAIRNESS_CONSTRAINTS)
+
+    @classmethod
+    def thorough(cls, **overrides) -> FairnessConfig:
+        """The thorough budgets (``deepaudit demo --full``): 1,000 resamples, every
+        intersection, every alternative value, a finer trade-off curve, more samples."""
+        budgets = {
+            "n_bootstrap": 1000,
+            "max_intersection_order": 8,
+            "max_counterfactuals": 100,
+            "n_thresholds": 51,
+            "n_generated": 5000,
+        }
+        return replace(cls(), **(budgets | overrides))

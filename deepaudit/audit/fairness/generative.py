@@ -1,0 +1,218 @@
+"""Fairness of generative models.
+
+GAN: which classes does it generate, and how often, against the data it should
+imitate? A reference classifier (``target.metadata["label_model"]``, a zoo model)
+labels generated and reference samples alike, so its own errors fall on both sides; a
+chi-square test compares the two class distributions and each class's share ratio
+gets a bootstrap interval. Autoencoder: anomaly-flag rate and mean reconstruction error
+per group, with intervals: a detector that flags one group far more often than another
+treats that group as unusual.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+
+from deepaudit.audit.fairness.config import FairnessConfig
+from deepaudit.audit.fairness.groups import Grouping
+from deepaudit.audit.fairness.inputs import OVERALL
+from deepaudit.audit.fairness.metrics import (
+    ANOMALY_METRICS,
+    anomaly_rates,
+    anomaly_sums,
+    extreme_groups,
+)
+from deepaudit.audit.fairness.stats import (
+    bootstrap_se,
+    excess_p_value,
+    percentile_interval,
+    resample_means,
+)
+from deepaudit.audit.target import Target
+
+# -- GAN class coverage -----------------------------------------------------------------
+
+
+def label_model_name(target: Target, options: FairnessConfig) -> str | None:
+    name = options.label_model or target.metadata.get("label_model")
+    return str(name) if name else None
+
+
+def class_coverage(
+    target: Target, options: FairnessConfig, rng: np.random.Generator, seed: int
+) -> dict:
+    """Generated class shares (labelled by the label model) against the reference data's."""
+    from deepaudit.models import load_model
+
+    name = label_model_name(target, options)
+    labeller = load_model(name, device=target.device)
+    samples = target.generate(options.n_generated, seed=seed)
+    generated = labeller.predict(samples)
+    reference = labeller.predict(target.reference_data)
+    target.n_evaluations += labeller.n_evaluations
+    class_names = labeller.class_names or [str(k) for k in range(int(generated.max()) + 1)]
+    k = len(class_names)
+    gen_counts = np.bincount(generated, minlength=k)
+    ref_counts = np.bincount(reference, minlength=k)
+    seen = (gen_counts + ref_counts) > 0
+    chi2, p_value, dof, _ = stats.chi2_contingency(np.vstack([gen_counts, ref_counts])[:, seen])
+    n_gen, n_ref = len(generated), len(reference)
+    gen_share, ref_share = gen_counts / n_gen, ref_counts / n_ref
+    true_labels = target.metadata.get("reference_labels")
+    true_share = (
+        np.bincount(np.asarray(true_labels, dtype=np.int64), minlength=k) / len(true_labels)
+        if true_labels is not None and len(true_labels) == n_ref
+        else None
+    )
+    rows = []
+    boot = None
+    if options.n_bootstrap > 0:
+        gen_boot = rng.multinomial(n_gen, gen_share, size=options.n_bootstrap) / n_gen
+        ref_boot = rng.multinomial(n_ref, ref_share, size=options.n_bootstrap) / n_ref
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio_boot = np.where(ref_boot > 0, gen_boot / ref_boot, np.nan)
+        boot = (gen_boot, ratio_boot)
+    for c, class_name in enumerate(class_names):
+        ratio = gen_share[c] / ref_share[c] if ref_share[c] > 0 else float("nan")
+        row = {
+            "class": class_name,
+            "generated": int(gen_counts[c]),
+            "generated_share": float(gen_share[c]),
+            "reference": int(ref_counts[c]),
+            "reference_share": float(ref_share[c]),
+            "share_ratio": float(ratio),
+            "threshold": options.min_share_ratio,
+        }
+        if true_share is not None:
+            row["reference_true_share"] = float(true_share[c])
+        if boot is not None:
+            share_low, share_high = percentile_interval(boot[0][:, c], options.confidence)
+            low, high = percentile_interval(boot[1][:, c], options.confidence)
+            row.update(
+                generated_share_low=float(share_low),
+                generated_share_high=float(share_high),
+                share_ratio_low=float(low),
+                share_ratio_high=float(high),
+                p_value=excess_p_value(
+                    float(ratio),
+                    float(bootstrap_se(boot[1][:, c])),
+                    options.min_share_ratio,
+                    higher_is_worse=False,
+                ),
+            )
+        rows.append(row)
+    return {
+        "label_model": name,
+        "rows": rows,
+        "chi2": float(chi2),
+        "chi2_p_value": float(p_value),
+        "chi2_dof": int(dof),
+        "n_generated": n_gen,
+        "n_reference": n_ref,
+        "generated_classes": generated.astype(np.int64),
+        "samples": samples,
+    }
+
+
+# -- autoencoder groups -----------------------------------------------------------------
+
+
+@dataclass
+class AnomalyTables:
+    group_rows: list[dict] = field(default_factory=list)
+    test_rows: list[dict] = field(default_factory=list)
+    small_groups: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+
+#: (check, statistic, higher_is_worse, name of the config threshold)
+ANOMALY_TESTS = (
+    ("flag_rate_parity", "difference", True, "max_difference"),
+    ("flag_rate_ratio", "ratio", False, "min_ratio"),
+)
+
+
+def _flag_disparity(rates: np.ndarray, eligible: np.ndarray) -> dict[str, np.ndarray]:
+    valid = eligible & np.isfinite(rates)
+    hi = np.where(valid, rates, -np.inf).max(axis=-1)
+    lo = np.where(valid, rates, np.inf).min(axis=-1)
+    enough = valid.sum(axis=-1) >= 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {
+            "difference": np.where(enough, hi - lo, np.nan),
+            "ratio": np.where(enough, np.where(hi > 0, lo / hi, 1.0), np.nan),
+        }
+
+
+def audit_anomaly_grouping(
+    errors: np.ndarray,
+    threshold: float,
+    grouping: Grouping,
+    options: FairnessConfig,
+    rng: np.random.Generator,
+    tables: AnomalyTables,
+) -> None:
+    """Flag rate and mean error per group of one grouping, with intervals and tests."""
+    g = len(grouping.names)
+    count, flagged, error_sum = anomaly_sums(errors, grouping.codes, g, threshold)
+    rates = anomaly_rates(count, flagged, error_sum)
+    overall = anomaly_rates(count.sum(), flagged.sum(), error_sum.sum())
+    eligible = count >= options.min_group_size
+    small = [
+        (n, int(c)) for n, c, ok in zip(grouping.names, count, eligible, strict=True) if not ok
+    ]
+    if small:
+        tables.small_groups[grouping.name] = small
+    point = _flag_disparity(rates["flag_rate"], eligible)
+    boot_rates = boot_overall = boot = None
+    if options.n_bootstrap > 0:
+        onehot = np.eye(g)[grouping.codes]
+        flags = (errors > threshold).astype(np.float64)[:, None]
+        columns = np.hstack([onehot, onehot * flags, onehot * errors[:, None]])
+        sums = resample_means(columns, options.n_bootstrap, rng) * len(errors)
+        b_count, b_flag, b_err = sums[:, :g], sums[:, g : 2 * g], sums[:, 2 * g :]
+        boot_rates = anomaly_rates(b_count, b_flag, b_err)
+        boot_overall = anomaly_rates(b_count.sum(1), b_flag.sum(1), b_err.sum(1))
+        boot = _flag_disparity(boot_rates["flag_rate"], eligible)
+    for index, name in [(None, OVERALL), *enumerate(grouping.names)]:
+        row = {
+            "grouping": grouping.name,
+            "group": name,
+            "count": int(count.sum() if index is None else count[index]),
+            "small": bool(index is not None and not eligible[index]),
+        }
+        for metric in ANOMALY_METRICS:
+            row[metric] = float(overall[metric] if index is None else rates[metric][index])
+            if boot_rates is not None:
+                samples = boot_overall[metric] if index is None else boot_rates[metric][:, index]
+                low, high = percentile_interval(samples, options.confidence)
+                row[f"{metric}_low"], row[f"{metric}_high"] = float(low), float(high)
+        tables.group_rows.append(row)
+    if boot is None:
+        return
+    lowest, highest = extreme_groups(rates["flag_rate"], eligible, grouping.names)
+    for check, stat, higher_is_worse, threshold_name in ANOMALY_TESTS:
+        value = float(point[stat])
+        low, high = percentile_interval(boot[stat], options.confidence)
+        limit = float(getattr(options, threshold_name))
+        tables.test_rows.append(
+            {
+                "grouping": grouping.name,
+                "class": "",
+                "check": check,
+                "statistic": f"flag rate {stat}",
+                "value": value,
+                "low": float(low),
+                "high": float(high),
+                "threshold": limit,
+                "higher_is_worse": higher_is_worse,
+                "p_value": excess_p_value(
+                    value, float(bootstrap_se(boot[stat])), limit, higher_is_worse=higher_is_worse
+                ),
+                "lowest_group": lowest,
+                "highest_group": highest,
+                "n_groups": int(eligible.sum()),
+            }
+        )

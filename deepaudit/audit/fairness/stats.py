@@ -1,0 +1,166 @@
+"""The statistics behind the fairness findings: bootstrap, intervals, tests, corrections.
+
+The bootstrap is the ordinary one (resample the N samples with replacement), done on
+the cell table instead of the rows: the counts of a resample over the cells follow a
+multinomial law with the cells' shares, so one draw of B×K counts replaces B passes
+over N rows. Within a cell the sum of the resampled scores is drawn from its exact
+mean and variance given the count (a normal approximation of a sum of scores that,
+within a cell, lie in one narrow score bin).
+
+A finding fails only when its interval lies beyond the threshold *and* the excess
+survives the correction for the number of tests (Holm or Benjamini–Hochberg); it
+passes when the interval lies on the right side, and is inconclusive otherwise.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+CORRECTIONS = ("holm", "bh", "none")
+
+
+def resample_cells(cells: Any, n_boot: int, rng: np.random.Generator) -> Any:
+    """B bootstrap resamples of a cell table (:class:`~.metrics.Cells`), shape
+    (B, C, G, 2, 2, n_bins).
+
+    Each class's cells partition the same N samples; they are resampled one class at a
+    time (intervals are per class, so the classes need not share a resample).
+    """
+    n = cells.n
+    out_counts = np.empty((n_boot, *cells.counts.shape))
+    out_sums = np.empty_like(out_counts)
+    for c in range(cells.counts.shape[0]):
+        counts = cells.counts[c].ravel()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(counts > 0, cells.sums[c].ravel() / counts, 0.0)
+            var = np.where(counts > 0, cells.squares[c].ravel() / counts - mean**2, 0.0)
+        var = np.clip(var, 0.0, None)
+        drawn = rng.multinomial(n, counts / n, size=n_boot).astype(np.float64)
+        noise = rng.standard_normal(drawn.shape) * np.sqrt(drawn * var)
+        out_counts[:, c] = drawn.reshape(n_boot, *cells.counts.shape[1:])
+        out_sums[:, c] = (drawn * mean + noise).reshape(n_boot, *cells.counts.shape[1:])
+    return type(cells)(counts=out_counts, sums=out_sums, squares=np.zeros(0))
+
+
+def resample_means(
+    values: np.ndarray, n_boot: int, rng: np.random.Generator, chunk: int = 1 << 22
+) -> np.ndarray:
+    """Bootstrap means of the columns of ``values`` (N, K) over the rows: (B, K).
+
+    Multinomial weights over the N rows, applied in chunks so memory stays bounded.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 1:
+        values = values[:, None]
+    n = len(values)
+    out = np.empty((n_boot, values.shape[1]))
+    step = max(1, chunk // max(n, 1))
+    for start in range(0, n_boot, step):
+        stop = min(n_boot, start + step)
+        weights = rng.multinomial(n, np.full(n, 1.0 / n), size=stop - start)
+        out[start:stop] = weights @ values / n
+    return out
+
+
+def percentile_interval(samples: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """The percentile interval of bootstrap samples along axis 0, NaN samples ignored.
+
+    Linear interpolation between order statistics (numpy's default quantile method),
+    vectorised over the other axes; NaN where no sample is defined.
+    """
+    samples = np.asarray(samples, dtype=np.float64)
+    ordered = np.sort(samples, axis=0)  # NaN sort last
+    n_valid = np.sum(~np.isnan(samples), axis=0)
+    alpha = 1.0 - confidence
+    bounds = []
+    for q in (alpha / 2, 1 - alpha / 2):
+        position = q * np.maximum(n_valid - 1, 0)
+        below = np.floor(position).astype(np.int64)
+        above = np.minimum(below + 1, np.maximum(n_valid - 1, 0))
+        frac = position - below
+        lo = np.take_along_axis(ordered, below[None, ...], axis=0)[0]
+        hi = np.take_along_axis(ordered, above[None, ...], axis=0)[0]
+        with np.errstate(invalid="ignore"):
+            value = lo + frac * (hi - lo)
+        bounds.append(np.where(n_valid > 0, value, np.nan))
+    return bounds[0], bounds[1]
+
+
+def bootstrap_se(samples: np.ndarray) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanstd(samples, axis=0, ddof=1)
+
+
+def excess_p_value(value: float, se: float, threshold: float, *, higher_is_worse: bool) -> float:
+    """One-sided p-value of "the true value lies beyond the threshold is false".
+
+    H0: the value is on the acceptable side of the threshold; the test statistic is the
+    excess over the threshold in units of the bootstrap standard error (normal law).
+    """
+    if not np.isfinite(value) or not np.isfinite(se):
+        return float("nan")
+    excess = value - threshold if higher_is_worse else threshold - value
+    if se <= 0:
+        return 0.0 if excess > 0 else 1.0
+    return float(stats.norm.sf(excess / se))
+
+
+def adjust_p_values(p: np.ndarray, method: str) -> np.ndarray:
+    """Holm (family-wise error) or Benjamini–Hochberg (false discovery rate) adjusted
+    p-values; NaN p-values take no part and stay NaN."""
+    p = np.asarray(p, dtype=np.float64)
+    out = np.full_like(p, np.nan)
+    ok = np.isfinite(p)
+    if not ok.any() or method == "none":
+        return np.where(ok, p, np.nan)
+    q = p[ok]
+    if method == "bh":
+        out[ok] = stats.false_discovery_control(q, method="bh")
+        return out
+    m = len(q)
+    order = np.argsort(q)
+    stepped = np.maximum.accumulate((m - np.arange(m)) * q[order])
+    adjusted = np.empty(m)
+    adjusted[order] = np.minimum(stepped, 1.0)
+    out[ok] = adjusted
+    return out
+
+
+def decide(
+    value: float,
+    low: float,
+    high: float,
+    threshold: float,
+    *,
+    higher_is_worse: bool,
+    p_adjusted: float,
+    confidence: float,
+) -> str:
+    """``fail`` when the interval lies beyond the threshold and the adjusted p-value is
+    below (1 - confidence) / 2; ``pass`` when the interval lies on the good side;
+    ``inconclusive`` otherwise (the interval straddles the threshold, or the excess does
+    not survive the correction for many tests)."""
+    if not (np.isfinite(value) and np.isfinite(low) and np.isfinite(high)):
+        return "inconclusive"
+    alpha = 1.0 - confidence
+    if higher_is_worse:
+        beyond, within = low > threshold, high <= threshold
+    else:
+        beyond, within = high < threshold, low >= threshold
+    if beyond and np.isfinite(p_adjusted) and p_adjusted < alpha / 2:
+        return "fail"
+    if within:
+        return "pass"
+    return "inconclusive"
+
+
+def absolute_interval(low: float, high: float) -> tuple[float, float]:
+    """The interval of |x| given the interval [low, high] of x."""
+    if low <= 0 <= high:
+        return 0.0, max(-low, high)
+    return min(abs(low), abs(high)), max(abs(low), abs(high))

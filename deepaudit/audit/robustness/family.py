@@ -1,0 +1,89 @@
+"""The ``robustness`` family's entry point: which targets it applies to, and the dispatch
+to the classifier, autoencoder and generator audits."""
+
+from __future__ import annotations
+
+from tqdm.auto import tqdm
+
+from deepaudit.audit.registry import FamilySpec, register_family
+from deepaudit.audit.robustness.autoencoder import run_autoencoder
+from deepaudit.audit.robustness.classifier import run_classifier
+from deepaudit.audit.robustness.config import OWNER, RobustnessConfig
+from deepaudit.audit.robustness.findings import FAMILY
+from deepaudit.audit.robustness.generator import run_generator
+from deepaudit.audit.robustness.space import embedding_layer, mutable_columns
+from deepaudit.audit.target import Target
+from deepaudit.errors import FAMILY_NOT_APPLICABLE_MESSAGE, NotApplicableError, parameter_error
+from deepaudit.results import FamilyResult
+
+NOTHING_TO_MOVE = (
+    "the table has no continuous feature an attack may change (categorical features, "
+    "features named like a sensitive attribute and immutable_features stay fixed)."
+)
+
+
+def applies_to(target: Target) -> str | None:
+    """``None`` when the family can run on ``target``, else why not."""
+    if target.kind == "generator":
+        return None
+    if target.modality == "text":
+        if target.kind != "classifier":
+            return "only text classifiers are attacked (through their embedding layer)."
+        if embedding_layer(target.model, target.metadata.get("embedding_layer")) is None:
+            return (
+                "text attacks move token embeddings, but the model has no single nn.Embedding "
+                "layer (name one in target.metadata['embedding_layer'])."
+            )
+    if target.modality == "tabular" and target.kind != "generator" and not mutable_columns(target):
+        return NOTHING_TO_MOVE
+    return None
+
+
+def check_options(target: Target, options: RobustnessConfig) -> None:
+    """Refuse settings that do not fit this target, before any work starts (run_audit
+    calls it for every family before the first one runs)."""
+    if target.modality != "tabular" or target.kind == "generator":
+        return
+    unknown = [f for f in options.immutable_features if f not in target.feature_groups]
+    if unknown:
+        raise parameter_error(
+            "immutable_features", OWNER, "names of the target's features", unknown
+        )
+    if not mutable_columns(target, options.immutable_features):
+        raise NotApplicableError(
+            FAMILY_NOT_APPLICABLE_MESSAGE.format(
+                family=FAMILY, kind=target.kind, modality=target.modality, reason=NOTHING_TO_MOVE
+            )
+        )
+
+
+def run_robustness(target: Target, options: RobustnessConfig, seed: int) -> FamilyResult:
+    """Attack ``target`` as its kind requires; every random choice follows ``seed``."""
+    check_options(target, options)
+    bar = tqdm(desc="robustness", unit="stage", disable=not options.progress, leave=False)
+
+    def tick(stage: str) -> None:
+        bar.set_postfix_str(stage, refresh=False)
+        bar.update(1)
+
+    try:
+        if target.kind == "classifier":
+            return run_classifier(target, options, seed, tick)
+        if target.kind == "autoencoder":
+            return run_autoencoder(target, options, seed, tick)
+        return run_generator(target, options, seed, tick)
+    finally:
+        bar.close()
+
+
+register_family(
+    FamilySpec(
+        name=FAMILY,
+        config_class=RobustnessConfig,
+        run=run_robustness,
+        applies_to=applies_to,
+        validate=check_options,
+        description="Adversarial robustness (PGD, FGSM, minimal ε, Square; word substitution), "
+        "natural perturbations, robustness per group, and gradient-masking checks.",
+    )
+)

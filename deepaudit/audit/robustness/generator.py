@@ -1,0 +1,246 @@
+"""The robustness audit of a generator (a GAN).
+
+Two questions. How robust is the discriminator? It is attacked as a classifier of real
+(held-out reference) against generated samples, with the classifier machinery: robust
+accuracy per ε, flipping ε, the gap between real and generated samples, sanity checks.
+How stable are the generated samples? Each latent code is moved by a small random
+perturbation and by the worst one PGD finds (radius a fraction of the code's norm); the
+output's RMS change is measured and, when the target names a label model (e.g. the
+zoo's digit classifier), how often the generated sample's label changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from deepaudit.audit.robustness.attacks import pgd
+from deepaudit.audit.robustness.config import RobustnessConfig
+from deepaudit.audit.robustness.findings import FAMILY, report_problem, sanity_findings
+from deepaudit.audit.robustness.objectives import output_change
+from deepaudit.audit.robustness.problem import Problem, attack_problem
+from deepaudit.audit.robustness.space import image_space, latent_space
+from deepaudit.audit.robustness.stats import median, proportion, severity_with_interval
+from deepaudit.audit.robustness.sweep import batched
+from deepaudit.audit.target import Target
+from deepaudit.results import Evidence, FamilyResult, Finding
+
+
+def run_generator(
+    target: Target, options: RobustnessConfig, seed: int, tick: Callable[[str], None]
+) -> FamilyResult:
+    """The robustness family on a generator target (see the module docstring)."""
+    result = FamilyResult(FAMILY)
+    rng = np.random.default_rng(seed)
+    generator = torch.Generator().manual_seed(seed)
+    checks = []
+    if target.discriminator is None or target.reference_data is None:
+        result.notes.append(
+            "The discriminator's robustness needs a discriminator and real reference samples; "
+            "this target lacks "
+            + ("a discriminator." if target.discriminator is None else "reference data.")
+        )
+    elif target.modality != "image":
+        result.notes.append("Discriminator attacks are implemented for image generators only.")
+    else:
+        problem, logits = _discriminator_problem(target, options, rng, seed)
+        grids = {norm: options.grid(norm, "image") for norm in options.norms}
+        attacks = attack_problem(problem, options, grids, generator, tick)
+        checks = report_problem(problem, attacks, options, rng, result, logits)
+    if options.latent_samples > 0:
+        _latent_stability(target, options, seed, generator, result, tick)
+    sanity_findings(checks, result)
+    return result
+
+
+def _discriminator_problem(target: Target, options, rng, seed) -> tuple[Problem, np.ndarray]:
+    """Real reference samples (label 1) and generated ones (label 0), half and half."""
+    half = max(1, options.n_samples // 2)
+    real_ids = np.sort(rng.permutation(len(target.reference_data))[:half])
+    real = target.reference_data[torch.from_numpy(real_ids)]
+    fake = torch.from_numpy(target.generate(half, seed=seed))
+    x = torch.cat([real, fake]).to(target.device)
+    labels = torch.cat([torch.ones(len(real)), torch.zeros(len(fake))]).long().to(target.device)
+
+    def discriminate(inputs: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        z = target.score_tensor(inputs)  # the discriminator's logit of "real"
+        return torch.stack([torch.zeros_like(z), z], dim=1)
+
+    with torch.no_grad():
+        logits = (
+            torch.cat(
+                [
+                    discriminate(x[s : s + target.batch_size], None)
+                    for s in range(0, len(x), target.batch_size)
+                ]
+            )
+            .cpu()
+            .numpy()
+        )
+    sources = np.array(["real"] * len(real) + ["generated"] * len(fake))
+    problem = Problem(
+        modality="image",
+        spaces={norm: image_space(x, target.input_range, discriminate) for norm in options.norms},
+        labels=labels,
+        n_classes=2,
+        sensitive=pd.DataFrame({"source": sources}),
+        sample_ids=np.concatenate([real_ids, np.arange(len(fake))]),
+        batch_size=target.batch_size,
+        subject="the discriminator's accuracy (real vs generated)",
+    )
+    return problem, logits
+
+
+def _label_model(target: Target) -> nn.Module | None:
+    """The classifier that names generated samples: a module, or a zoo model's name."""
+    named = target.metadata.get("label_model")
+    if isinstance(named, nn.Module):
+        return named.to(target.device).eval()
+    if isinstance(named, str):
+        try:
+            from deepaudit.models import load_model
+
+            return load_model(
+                named, device=target.device, checkpoint_dir=target.metadata.get("checkpoint_dir")
+            ).model
+        except Exception:  # a missing or broken label model only removes one measurement
+            return None
+    return None
+
+
+def _latent_stability(target, options, seed, generator, result, tick) -> None:
+    tick("latent stability")
+    device = target.device
+    z = target.latent(options.latent_samples, seed + 1).to(device)
+    rows = torch.arange(len(z), device=device)
+
+    def generate(codes: torch.Tensor, _rows: torch.Tensor) -> torch.Tensor:
+        return target.forward(codes)
+
+    with torch.no_grad():
+        clean = torch.cat(
+            [
+                generate(z[s : s + target.batch_size], None)
+                for s in range(0, len(z), target.batch_size)
+            ]
+        )
+    classifier = _label_model(target)
+    if classifier is None:
+        result.notes.append(
+            "No label model: latent stability is measured on the outputs only, not on the "
+            "labels of the generated samples."
+        )
+
+    def labels_of(x: torch.Tensor) -> np.ndarray:
+        with torch.no_grad():
+            return (
+                torch.cat(
+                    [
+                        classifier(x[s : s + target.batch_size]).argmax(dim=1)
+                        for s in range(0, len(x), target.batch_size)
+                    ]
+                )
+                .cpu()
+                .numpy()
+            )
+
+    base_labels = labels_of(clean) if classifier is not None else None
+    space = latent_space(z, generate)
+    objective = output_change(clean)
+    norms = z.flatten(1).norm(dim=1)
+    rows_out = []
+    for radius in options.latent_radii:
+        eps = radius * norms
+        direction = torch.randn(z.shape, generator=generator).to(device)
+        direction = direction / direction.flatten(1).norm(dim=1).reshape(-1, 1)
+        with torch.no_grad():
+            random_out = torch.cat(
+                [
+                    generate(
+                        z[s : s + target.batch_size]
+                        + (eps[:, None] * direction)[s : s + target.batch_size],
+                        None,
+                    )
+                    for s in range(0, len(z), target.batch_size)
+                ]
+            )
+        worst = batched(
+            lambda part, part_eps: pgd(
+                space,
+                part,
+                objective,
+                part_eps,
+                norm="L2",
+                steps=options.steps,
+                relative_step_size=options.relative_step_size,
+                random_init=True,
+                mode="best",
+                generator=generator,
+            ),
+            rows,
+            target.batch_size,
+            eps,
+        )
+        with torch.no_grad():
+            worst_out = space.forward(worst.eta, rows).detach()
+        for kind, out in (("random", random_out), ("worst-case", worst_out)):
+            rms = (out - clean).flatten(1).pow(2).mean(dim=1).sqrt().cpu().numpy()
+            row = {
+                "radius": float(radius),
+                "direction": kind,
+                "n": len(z),
+                "median_rms_change": median(rms),
+                "mean_rms_change": float(rms.mean()),
+            }
+            if base_labels is not None:
+                flip = proportion(labels_of(out) != base_labels, options.confidence)
+                row.update(
+                    {
+                        "label_flip_rate": flip["value"],
+                        "ci_low": flip["ci_low"],
+                        "ci_high": flip["ci_high"],
+                    }
+                )
+            rows_out.append(row)
+    result.tables["latent_stability"] = rows_out
+    smallest = [r for r in rows_out if r["radius"] == options.latent_radii[0]]
+    random_row, worst_row = smallest[0], smallest[1]
+    amplification = worst_row["median_rms_change"] / max(random_row["median_rms_change"], 1e-12)
+    result.metrics["latent_rms_change_random"] = random_row["median_rms_change"]
+    result.metrics["latent_rms_change_worst"] = worst_row["median_rms_change"]
+    result.metrics["latent_worst_to_random"] = amplification
+    if "label_flip_rate" not in random_row:
+        return
+    result.metrics["latent_label_flip_rate"] = random_row["label_flip_rate"]
+    result.metrics["latent_label_flip_rate_worst"] = worst_row["label_flip_rate"]
+    severity = severity_with_interval(
+        random_row["label_flip_rate"],
+        random_row["ci_low"],
+        random_row["ci_high"],
+        options.max_latent_flip_rate,
+        higher_is_worse=True,
+    )
+    result.findings.append(
+        Finding(
+            FAMILY,
+            "latent_stability",
+            severity,
+            f"Moving each latent code by {options.latent_radii[0]:.0%} of its norm in a random "
+            f"direction changes the label of {random_row['label_flip_rate']:.1%} "
+            f"[{random_row['ci_low']:.1%}, {random_row['ci_high']:.1%}] of {len(z)} generated "
+            f"samples, in the worst direction {worst_row['label_flip_rate']:.1%} (limit "
+            f"{options.max_latent_flip_rate:.0%}); the worst direction moves the output "
+            f"{amplification:.1f}× as far as a random one.",
+            Evidence(
+                metric="latent_label_flip_rate",
+                value=random_row["label_flip_rate"],
+                interval=(random_row["ci_low"], random_row["ci_high"]),
+                threshold=options.max_latent_flip_rate,
+                table="latent_stability",
+            ),
+        )
+    )

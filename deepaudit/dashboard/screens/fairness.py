@@ -1,0 +1,232 @@
+"""Fairness: for whom the model fails.
+
+Choose the attributes (a grouping, intersections included) and a metric; move the decision
+threshold and the group metrics are recomputed live by the fairness audit's own function
+(:func:`deepaudit.audit.fairness.group_metrics`, or ``anomaly_group_metrics`` for an
+autoencoder) on the scores, labels and group codes the audit saved. Below, the audit's
+own tables and figures (intervals, disparity tests, mitigation before and after) come
+from the report's fairness view, filtered to the chosen attributes.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from deepaudit.audit.fairness import (
+    METRICS,
+    OVERALL,
+    anomaly_group_metrics,
+    disparities,
+    group_metrics,
+    groupings,
+    live_inputs,
+)
+from deepaudit.audit.fairness.metrics import ANOMALY_METRICS, TOP_LABEL, TOP_LABEL_METRICS
+from deepaudit.dashboard.page import family_on_screen, widget_key
+from deepaudit.dashboard.render import md_escape, render_item, render_section, show_frame
+from deepaudit.reports.views import Section, TableView, escape
+from deepaudit.results import FamilyResult
+
+GROUPING_KEY = "fairness.grouping"
+METRIC_KEY = "fairness.metric"
+THRESHOLD_KEY = "fairness.threshold"
+CLASS_KEY = "fairness.class"
+SEPARATOR = " & "
+
+#: Views about mitigation, shown together as "before and after".
+MITIGATION_WORDS = ("mitigation", "tradeoff", "threshold_optimizer")
+
+
+def live_metrics(
+    result: FamilyResult, grouping: str, threshold: float
+) -> tuple[pd.DataFrame, list[str]]:
+    """The group metrics at ``threshold``, from the audit's own function on its saved
+    inputs, and the warnings it raised (small groups)."""
+    inputs = live_inputs(result, grouping, threshold=threshold)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        function = anomaly_group_metrics if "errors" in inputs else group_metrics
+        frame = function(**inputs)
+    return frame, [str(w.message) for w in caught]
+
+
+def threshold_range(result: FamilyResult) -> tuple[float, float, float, float]:
+    """(low, high, step, the audit's value) of the threshold slider."""
+    if "errors" in result.arrays:
+        errors = np.asarray(result.arrays["errors"], dtype=np.float64)
+        low, high = float(errors.min()), float(errors.max())
+        value = float(result.metrics.get("anomaly_threshold", np.quantile(errors, 0.95)))
+        step = max((high - low) / 200, 1e-9)
+        return low, max(high, low + step), step, float(np.clip(value, low, high))
+    value = result.metrics.get("threshold")
+    return 0.0, 1.0, 0.01, 0.5 if value is None else float(value)
+
+
+def intersection_figure(frame: pd.DataFrame, metric: str, grouping: str) -> go.Figure | None:
+    """A heat map of ``metric`` over the two attributes of an intersectional grouping."""
+    attributes = grouping.split(SEPARATOR)
+    if len(attributes) != 2:
+        return None
+    rows = frame[frame["group"] != OVERALL]
+    if "class" in rows and rows["class"].nunique() > 1:
+        rows = rows[rows["class"] == rows["class"].iloc[0]]
+    parts = rows["group"].str.split(SEPARATOR, n=1, expand=True)
+    if parts.shape[1] != 2:
+        return None
+    table = pd.DataFrame(
+        {"a": parts[0], "b": parts[1], "v": rows[metric].astype(float)}
+    ).pivot_table(index="a", columns="b", values="v", aggfunc="first", dropna=False)
+    figure = go.Figure(
+        go.Heatmap(
+            z=table.to_numpy(),
+            x=[escape(c) for c in table.columns],
+            y=[escape(i) for i in table.index],
+            colorscale="RdBu_r",
+            colorbar={"title": metric},
+            texttemplate="%{z:.3f}",
+        )
+    )
+    figure.update_layout(
+        xaxis_title=escape(attributes[1]),
+        yaxis_title=escape(attributes[0]),
+        height=360,
+        margin={"t": 30},
+    )
+    return figure
+
+
+def metric_figure(frame: pd.DataFrame, metric: str) -> go.Figure:
+    """Bars of ``metric`` per group, the overall value as a dashed line."""
+    rows = frame[frame["group"] != OVERALL]
+    overall = frame[frame["group"] == OVERALL]
+    label = rows["group"].astype(str)
+    if "class" in rows and rows["class"].nunique() > 1:
+        label = rows["class"].astype(str) + " · " + label
+    figure = go.Figure(go.Bar(x=[escape(v) for v in label], y=rows[metric], name=metric))
+    for value in overall[metric].astype(float):
+        if np.isfinite(value):
+            figure.add_hline(y=value, line_dash="dash", annotation_text=OVERALL)
+    figure.update_layout(yaxis_title=metric, height=320, margin={"t": 30})
+    return figure
+
+
+def filter_to_grouping(section: Section, grouping: str) -> Section:
+    """The section with every table holding a ``grouping`` column cut to ``grouping``."""
+    items = []
+    for item in section.items:
+        if isinstance(item, TableView) and "grouping" in item.frame.columns:
+            frame = item.frame[item.frame["grouping"] == grouping]
+            item = TableView(item.key, item.title, frame, item.caption)
+        items.append(item)
+    return Section(
+        section.family, section.title, items, section.findings, section.cost, section.notes
+    )
+
+
+def _live_panel(result: FamilyResult, grouping: str, metric: str) -> None:
+    low, high, step, audited = threshold_range(result)
+    autoencoder = "errors" in result.arrays
+    multiclass = not autoencoder and np.ndim(result.arrays.get("scores")) == 2
+    own_decision = multiclass and result.metrics.get("threshold") is None
+    if own_decision:
+        own_decision = not st.toggle(
+            "Decide one-vs-rest by a threshold instead of the predicted class",
+            key=widget_key(f"{THRESHOLD_KEY}.on"),
+        )
+    threshold = st.slider(
+        "Anomaly threshold (reconstruction error)" if autoencoder else "Decision threshold",
+        min_value=low,
+        max_value=high,
+        value=audited,
+        step=step,
+        key=widget_key(THRESHOLD_KEY),
+        disabled=own_decision,
+        help="It starts at the audit's value. Moving it recomputes every group metric with "
+        "the fairness audit's own function.",
+    )
+    frame, notes = live_metrics(result, grouping, None if own_decision else threshold)
+    function = "anomaly_group_metrics" if autoencoder else "group_metrics"
+    rule = "the predicted class" if own_decision else f"threshold {threshold:.4g}"
+    st.caption(
+        f"Recomputed with {rule} (the audit used {'the predicted class' if multiclass and result.metrics.get('threshold') is None else f'{audited:.4g}'}) "
+        f"by {function} on the {int(frame.loc[frame['group'] == OVERALL, 'count'].iloc[0]):,} "
+        "samples the audit saved."
+    )
+    shown = frame
+    if "class" in frame.columns and frame["class"].nunique() > 1:
+        classes = list(dict.fromkeys(frame["class"].astype(str)))
+        if metric not in TOP_LABEL_METRICS:  # the predicted-class slice defines no rates
+            classes = [c for c in classes if c != TOP_LABEL]
+        default = classes.index(TOP_LABEL) if TOP_LABEL in classes else 0
+        chosen = st.selectbox(
+            "Class (one-vs-rest; the top label is the predicted class)",
+            classes,
+            index=default,
+            key=widget_key(CLASS_KEY),
+        )
+        shown = frame[frame["class"].astype(str) == chosen]
+    overall = shown[shown["group"] == OVERALL]
+    groups = shown[shown["group"] != OVERALL]
+    overall_value = float(overall[metric].iloc[0]) if len(overall) else float("nan")
+    cols = st.columns(min(4, len(groups) + 1))
+    cols[0].metric(OVERALL, _fmt(overall_value))
+    for i, (_, row) in enumerate(groups.head(7).iterrows(), start=1):
+        value = float(row[metric])
+        delta = None if np.isnan(value) or np.isnan(overall_value) else value - overall_value
+        cols[i % len(cols)].metric(
+            str(row["group"]),
+            _fmt(value),
+            None if delta is None else f"{delta:+.3f} vs overall",
+            delta_color="off",
+        )
+    for note in notes:
+        st.caption(md_escape(note))
+    st.plotly_chart(metric_figure(shown, metric), key="fairness-live-bars")
+    heat = intersection_figure(shown, metric, grouping)
+    if heat is not None:
+        st.markdown("**Intersectional heat map**")
+        st.plotly_chart(heat, key="fairness-live-heat")
+    else:
+        st.caption("Choose a combination of attributes (a & b) for the intersectional heat map.")
+    st.markdown("**Every group at this threshold**")
+    show_frame(frame, key="fairness-live-table")
+    if not autoencoder:
+        st.markdown("**Disparities at this threshold**")
+        show_frame(disparities(frame), key="fairness-live-disparities")
+
+
+def _fmt(value: float) -> str:
+    return "—" if np.isnan(value) else f"{value:.3f}"
+
+
+def render() -> None:
+    _ref, _bundle, result, section = family_on_screen("fairness", "Fairness")
+    names = groupings(result)
+    if names:
+        left, right = st.columns(2)
+        grouping = left.selectbox(
+            "Attributes (a combination is an intersectional group)",
+            names,
+            key=widget_key(GROUPING_KEY),
+        )
+        metrics = ANOMALY_METRICS if "errors" in result.arrays else METRICS
+        metric = right.selectbox("Metric", list(metrics), key=widget_key(METRIC_KEY))
+        st.subheader("Move the threshold")
+        _live_panel(result, grouping, metric)
+        section = filter_to_grouping(section, grouping)
+    mitigation = [i for i in section.items if any(w in i.key for w in MITIGATION_WORDS)]
+    st.subheader("As audited")
+    render_section(section, prefix="fairness", skip=[i.key for i in mitigation])
+    if mitigation:
+        st.subheader("Mitigation: before and after")
+        for item in mitigation:
+            render_item(item, prefix="fairness", family="fairness")
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,164 @@
+"""The findings of an audit as JSON (for CI systems) and Markdown (for pull-request comments)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from deepaudit.reports._io import atomic_write_text
+from deepaudit.results import SEVERITIES
+
+if TYPE_CHECKING:
+    from deepaudit.results import AuditBundle, Finding
+
+FINDINGS_SCHEMA = "deepaudit-findings"
+FINDINGS_SCHEMA_VERSION = 1
+
+_MARKS = {"fail": "❌", "warn": "⚠️", "inconclusive": "❔", "pass": "✅"}
+# Characters Markdown would read as formatting, links, tables or code.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+
+
+def severity_counts(bundle: AuditBundle) -> dict[str, int]:
+    """How many findings of each severity, worst first (every severity present, maybe 0)."""
+    counts = dict.fromkeys(SEVERITIES, 0)
+    for finding in bundle.findings:
+        counts[finding.severity] += 1
+    return counts
+
+
+def findings_document(bundle: AuditBundle) -> dict[str, Any]:
+    """The findings with what a CI system needs to act on them, as strict-JSON-able data."""
+    target, provenance = bundle.target, bundle.provenance
+    document = {
+        "schema": FINDINGS_SCHEMA,
+        "schema_version": FINDINGS_SCHEMA_VERSION,
+        "model": target.get("name"),
+        "kind": target.get("kind"),
+        "modality": target.get("modality"),
+        "created_at": provenance.get("created_at"),
+        "seed": provenance.get("seed"),
+        "device": provenance.get("device"),
+        "model_sha256": provenance.get("model_sha256"),
+        "data_sha256": provenance.get("data_sha256"),
+        "deepaudit_version": (provenance.get("versions") or {}).get("deepaudit"),
+        "worst_severity": bundle.worst_severity,
+        "counts": severity_counts(bundle),
+        "families": {
+            name: {
+                "worst_severity": min(
+                    (f.severity for f in result.findings),
+                    key=SEVERITIES.index,
+                    default="pass",
+                ),
+                "n_findings": len(result.findings),
+                "seconds": result.seconds,
+                "model_evaluations": result.model_evaluations,
+            }
+            for name, result in bundle.families.items()
+        },
+        "findings": [f.to_dict() for f in bundle.findings],
+    }
+    return _strict(document)
+
+
+def findings_json(bundle: AuditBundle, indent: int | None = 2) -> str:
+    """:func:`findings_document` as strict JSON (NaN and infinities written as null)."""
+    return json.dumps(findings_document(bundle), indent=indent, ensure_ascii=False, allow_nan=False)
+
+
+def findings_markdown(bundle: AuditBundle) -> str:
+    """The findings as a Markdown table, worst first, for a pull-request comment.
+
+    Every string from data is escaped: Markdown punctuation with a backslash, ``<``, ``>``
+    and ``&`` as entities, line breaks as spaces, so a name cannot format the comment,
+    break its table, add a link or inject HTML.
+    """
+    target, provenance = bundle.target, bundle.provenance
+    counts = severity_counts(bundle)
+    worst = bundle.worst_severity
+    lines = [
+        f"### {_MARKS[worst]} deepaudit: {md_escape(target.get('name'))} — worst finding: {worst}",
+        "",
+        " · ".join(f"{n} {s}" for s, n in counts.items())
+        + f" — {md_escape(target.get('kind'))}, {md_escape(target.get('modality'))} data; "
+        + f"seed {md_escape(provenance.get('seed'))}; "
+        + f"{float(provenance.get('seconds') or 0.0):.1f} s on {md_escape(provenance.get('device'))}",
+        "",
+    ]
+    if not bundle.findings:
+        lines.append("No findings.")
+        return "\n".join(lines) + "\n"
+    lines += ["| | severity | family | finding | evidence |", "|---|---|---|---|---|"]
+    for finding in bundle.findings:
+        lines.append(
+            f"| {_MARKS[finding.severity]} | {finding.severity} | {md_escape(finding.family)} "
+            f"| {md_escape(finding.message)} | {md_escape(evidence_summary(finding))} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_findings(
+    bundle: AuditBundle,
+    json_path: str | os.PathLike | None = None,
+    markdown_path: str | os.PathLike | None = None,
+) -> list[Path]:
+    """Write the findings as JSON and/or Markdown (each atomically); return the paths."""
+    written = []
+    if json_path is not None:
+        written.append(atomic_write_text(json_path, findings_json(bundle) + "\n"))
+    if markdown_path is not None:
+        written.append(atomic_write_text(markdown_path, findings_markdown(bundle)))
+    return written
+
+
+def evidence_summary(finding: Finding) -> str:
+    """``metric = value [low, high] (threshold t; group g)`` in a few words."""
+    ev = finding.evidence
+    text = ev.metric
+    if ev.value is not None:
+        text += f" = {format_number(ev.value)}"
+    if ev.interval is not None:
+        text += f" [{format_number(ev.interval[0])}, {format_number(ev.interval[1])}]"
+    extra = []
+    if ev.threshold is not None:
+        extra.append(f"threshold {format_number(ev.threshold)}")
+    if ev.group is not None:
+        extra.append(f"group {ev.group}")
+    return text + (f" ({'; '.join(extra)})" if extra else "")
+
+
+def format_number(value: Any) -> str:
+    """A number as a reader wants it: four significant digits, integers whole."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.4g}"
+
+
+def md_escape(value: Any) -> str:
+    """Escape a string from data for a Markdown table cell (GitHub-flavoured)."""
+    text = " ".join(str(value).split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def _strict(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strict(v) for v in value]
+    return value

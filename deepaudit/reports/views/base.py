@@ -1,0 +1,106 @@
+"""The view contract: what every family's view turns a bundle into.
+
+A view is a pure function ``(bundle, family_result) -> Section``. It never touches a
+model or data, only the saved bundle, so the HTML report and the dashboard show the
+same numbers. Items are plain pandas frames and plotly figures; the report and the
+dashboard decide only how to lay them out.
+
+Escaping: table cells and text stay raw (the renderers escape them; escaping here too
+would show ``&lt;``). Strings from data placed in a figure (axis labels, tick text,
+hover text, titles) go through :func:`escape`: plotly reads a subset of HTML in labels
+and decodes the entities, so the escaped text displays as written.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+    from deepaudit.results import AuditBundle, FamilyResult, Finding
+
+
+@dataclass
+class TableView:
+    """A table of evidence. ``key`` is its anchor, unique within the section."""
+
+    key: str
+    title: str
+    frame: pd.DataFrame
+    caption: str = ""
+
+
+@dataclass
+class FigureView:
+    """A plotly figure (heat maps, bars, curves, image grids)."""
+
+    key: str
+    title: str
+    figure: go.Figure
+    caption: str = ""
+
+
+@dataclass
+class TextView:
+    """A short paragraph (plain text; renderers escape it)."""
+
+    key: str
+    title: str
+    text: str
+
+
+View = TableView | FigureView | TextView
+
+
+@dataclass
+class Section:
+    """One family's part of a report or a dashboard page."""
+
+    family: str
+    title: str
+    items: list[View] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    cost: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def item(self, key: str) -> View:
+        for view in self.items:
+            if view.key == key:
+                return view
+        raise KeyError(f"section {self.family!r} has no view {key!r}")
+
+
+FamilyView = Callable[["AuditBundle", "FamilyResult"], Section]
+
+_VIEWS: dict[str, FamilyView] = {}
+
+
+def register_view(family: str) -> Callable[[FamilyView], FamilyView]:
+    """Decorator: the view of an audit family's results."""
+
+    def decorate(function: FamilyView) -> FamilyView:
+        _VIEWS[family] = function
+        return function
+
+    return decorate
+
+
+def anchor(family: str, key: str) -> str:
+    """The HTML id of a view, so findings can link to their evidence."""
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in f"{family}-{key}")
+    return safe.lower()
+
+
+def escape(text: Any) -> str:
+    """HTML-escape any value (every string from data passes through here).
+
+    The double quote becomes ``&#34;`` rather than ``&quot;``: plotly decodes numeric
+    entities in labels but not ``&quot;``, and both are the same character in HTML.
+    """
+    return html.escape(str(text), quote=True).replace("&quot;", "&#34;")

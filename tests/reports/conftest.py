@@ -1,0 +1,80 @@
+"""Bundles for the report tests: real overview audits of the tiny targets, and a bundle with
+markup planted in a feature name, a group label and a class name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import deepaudit as da
+from deepaudit.reports.views.base import _VIEWS
+from tests.reports.helpers import (
+    PLANTED_CLASS,
+    PLANTED_FEATURE,
+    PLANTED_GROUP,
+    overview_bundle,
+    planted_family_result,
+    planted_view,
+)
+
+
+@pytest.fixture
+def classifier_bundle(tabular_target) -> da.AuditBundle:
+    tabular_target.metadata["intended_use"] = "Ranking loan files for a second human review."
+    tabular_target.name = "tiny-tabular"
+    return overview_bundle(tabular_target)
+
+
+@pytest.fixture
+def autoencoder_bundle(autoencoder_target) -> da.AuditBundle:
+    return overview_bundle(autoencoder_target)
+
+
+@pytest.fixture
+def generator_bundle(generator_target) -> da.AuditBundle:
+    return overview_bundle(generator_target)
+
+
+@pytest.fixture
+def planted_target(rng) -> da.Target:
+    """A classifier whose feature name, group label and class name are markup."""
+    torch.manual_seed(0)
+    X = rng.normal(size=(120, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    return da.Target(
+        nn.Sequential(nn.Linear(3, 2)),
+        modality="tabular",
+        data=X,
+        labels=y,
+        sensitive={"group": np.where(X[:, 1] > 0, PLANTED_GROUP, "b")},
+        feature_names=[PLANTED_FEATURE, "hours", "age"],
+        class_names=["no", PLANTED_CLASS],
+        name="planted",
+        device="cpu",
+    )
+
+
+@pytest.fixture
+def planted_bundle(planted_target, monkeypatch) -> da.AuditBundle:
+    """Overview of the planted target plus the hand-built family, with its view registered."""
+    monkeypatch.setitem(_VIEWS, "planted", planted_view)
+    planted_target.metadata["model_card"] = (
+        f"# Card\n\n## Intended use\n\nTesting {PLANTED_FEATURE} [a link](https://example.org)."
+    )
+    bundle = overview_bundle(planted_target)
+    bundle.families["planted"] = planted_family_result()
+    return bundle
+
+
+@pytest.fixture
+def saved(tmp_path):
+    """Save a bundle into a fresh run folder under tmp_path and return the folder."""
+
+    def save(bundle: da.AuditBundle, name: str = "run") -> Path:
+        return bundle.save(tmp_path / name)
+
+    return save
