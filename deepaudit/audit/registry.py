@@ -49,7 +49,7 @@ def register_family(spec: FamilySpec) -> FamilySpec:
 
 
 #: Modules whose import registers the built-in families, in the order audits run them.
-BUILTIN_FAMILY_MODULES = ("overview", "fairness", "robustness", "generative")
+BUILTIN_FAMILY_MODULES = ("overview", "explain", "fairness", "robustness", "generative")
 
 
 def _load_builtin_families() -> None:

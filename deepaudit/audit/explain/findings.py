@@ -1,0 +1,285 @@
+"""The explain family's findings: one sentence per check, with its evidence table."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from deepaudit.results import Evidence, Finding
+
+if TYPE_CHECKING:
+    from deepaudit.audit.explain.config import ExplainConfig
+
+FAMILY = "explain"
+
+
+def _finite(x: object) -> bool:
+    return isinstance(x, int | float) and math.isfinite(float(x))
+
+
+def sanity_finding(quality: list[dict], config: ExplainConfig) -> Finding | None:
+    """Fail when a method's maps survive the randomisation of the model's weights."""
+    rows = [r for r in quality if r["method"] != "random" and _finite(r["randomisation"])]
+    if not rows:
+        return None
+    limit = config.max_randomisation_similarity
+    failing = [r for r in rows if r["randomisation"] > limit]
+    worst = max(rows, key=lambda r: r["randomisation"])
+    if failing:
+        names = ", ".join(f"{r['label']} ({r['randomisation']:.2f})" for r in failing)
+        verb = "fails" if len(failing) == 1 else "fail"
+        message = (
+            f"{names} {verb} the randomisation check: with the model's weights re-initialised, "
+            f"the maps keep a rank correlation above {limit:.2f} with the trained model's, so "
+            "they show the input more than the model."
+        )
+    else:
+        message = (
+            f"All {len(rows)} methods pass the randomisation check: their maps change once the "
+            f"model's weights are re-initialised (rank correlation at most "
+            f"{worst['randomisation']:.2f}; limit {limit:.2f})."
+        )
+    return Finding(
+        FAMILY,
+        "randomisation",
+        "fail" if failing else "pass",
+        message,
+        Evidence(
+            metric="rank_correlation",
+            value=float(worst["randomisation"]),
+            threshold=limit,
+            group=worst["method"],
+            table="randomisation",
+        ),
+    )
+
+
+def stability_finding(quality: list[dict], config: ExplainConfig) -> Finding | None:
+    """Warn when a stochastic method ranks features differently from one seed to the next."""
+    rows = [r for r in quality if _finite(r["stability"])]
+    if not rows:
+        return None
+    worst = min(rows, key=lambda r: r["stability"])
+    limit = config.min_stability
+    unstable = [r for r in rows if r["stability"] < limit]
+    if unstable:
+        names = ", ".join(f"{r['label']} (rank agreement {r['stability']:.2f})" for r in unstable)
+        message = (
+            f"{names} {'is' if len(unstable) == 1 else 'are'} unstable here across "
+            f"{config.n_seeds} seeds (limit {limit:.2f}): read single maps with care."
+        )
+    else:
+        message = (
+            f"The stochastic methods are stable across {config.n_seeds} seeds (rank agreement "
+            f"at least {worst['stability']:.2f}; limit {limit:.2f})."
+        )
+    return Finding(
+        FAMILY,
+        "stability",
+        "warn" if unstable else "pass",
+        message,
+        Evidence(
+            metric="rank_agreement",
+            value=float(worst["stability"]),
+            threshold=limit,
+            group=worst["method"],
+            table="quality",
+        ),
+    )
+
+
+def completeness_finding(quality: list[dict], config: ExplainConfig) -> Finding | None:
+    """Warn when Integrated Gradients (or DeepExplainer) misses the output difference."""
+    rows = [
+        r
+        for r in quality
+        if r["method"] in ("integrated_gradients", "shap_deep", "deeplift")
+        and _finite(r["completeness_gap"])
+    ]
+    if not rows:
+        return None
+    worst = max(rows, key=lambda r: r["completeness_gap"])
+    limit = config.max_completeness_gap
+    bad = worst["completeness_gap"] > limit
+    if bad:
+        remedy = (
+            "raise n_steps (the path integral is under-sampled)"
+            if worst["method"] == "integrated_gradients"
+            else "its propagation rules do not cover every layer of this model"
+        )
+        message = (
+            f"{worst['label']}'s attributions miss the output difference by "
+            f"{worst['completeness_gap']:.1%} (limit {limit:.0%}): {remedy}."
+        )
+    else:
+        message = (
+            f"{worst['label']}'s attributions add up to the output difference within "
+            f"{worst['completeness_gap']:.1%} (limit {limit:.0%})."
+        )
+    return Finding(
+        FAMILY,
+        "completeness",
+        "warn" if bad else "pass",
+        message,
+        Evidence(
+            metric="completeness_gap",
+            value=float(worst["completeness_gap"]),
+            threshold=limit,
+            group=worst["method"],
+            table="quality",
+        ),
+    )
+
+
+def faithfulness_finding(quality: list[dict]) -> Finding | None:
+    """Warn about methods whose feature order is no better than a random one."""
+    reference = next((r for r in quality if r["method"] == "random"), None)
+    rows = [r for r in quality if r["method"] != "random" and _finite(r["faithfulness"])]
+    if reference is None or not rows or not _finite(reference["faithfulness"]):
+        return None
+    chance = reference["faithfulness"]
+    best = max(rows, key=lambda r: r["faithfulness"])
+    weak = [r for r in rows if r["faithfulness"] <= chance]
+    if weak:
+        names = ", ".join(r["label"] for r in weak)
+        message = (
+            f"{names}: removing features in attribution order changes the output no more than "
+            f"a random order does (insertion minus deletion area {chance:.3f} at random). "
+            f"The most faithful here is {best['label']} ({best['faithfulness']:.3f})."
+        )
+    else:
+        message = (
+            f"Every method orders features better than chance; the most faithful here is "
+            f"{best['label']} (insertion minus deletion area {best['faithfulness']:.3f}, "
+            f"{chance:.3f} for a random order)."
+        )
+    return Finding(
+        FAMILY,
+        "faithfulness",
+        "warn" if weak else "pass",
+        message,
+        Evidence(
+            metric="insertion_minus_deletion",
+            value=float(best["faithfulness"]),
+            threshold=float(chance),
+            group=best["method"],
+            table="quality",
+        ),
+    )
+
+
+def sensitive_share_findings(rows: list[dict], config: ExplainConfig) -> list[Finding]:
+    """Per sensitive feature: the share of the model's attribution it receives."""
+    findings = []
+    limit = config.max_sensitive_share
+    for attribute in dict.fromkeys(r["attribute"] for r in rows):
+        mine = [r for r in rows if r["attribute"] == attribute and _finite(r["share"])]
+        if not mine:
+            continue
+        primary = mine[0]
+        shares = [r["share"] for r in mine]
+        spread = (
+            f"; {min(shares):.0%}–{max(shares):.0%} across {len(mine)} methods"
+            if len(mine) > 1
+            else ""
+        )
+        high = primary["share"] > limit
+        findings.append(
+            Finding(
+                FAMILY,
+                f"sensitive_share:{attribute}",
+                "warn" if high else "pass",
+                f"The model relies on `{primary['feature']}` for {primary['share']:.0%} of its "
+                f"attribution ({primary['label']}{spread}; limit {limit:.0%}).",
+                Evidence(
+                    metric="attribution_share",
+                    value=float(primary["share"]),
+                    threshold=limit,
+                    group=attribute,
+                    table="sensitive_share",
+                ),
+            )
+        )
+    return findings
+
+
+def colour_finding(share: float, by_group: list[dict], config: ExplainConfig) -> Finding:
+    """Warn when an image model's attribution leans on colour rather than brightness."""
+    limit = config.max_colour_share
+    detail = "; ".join(
+        f"{r['attribute']}={r['group']}: {r['colour_share']:.0%}"
+        for r in by_group
+        if r["attribute"] != "all" and _finite(r["colour_share"])
+    )
+    high = share > limit
+    return Finding(
+        FAMILY,
+        "colour_share",
+        "warn" if high else "pass",
+        f"{share:.0%} of the Integrated Gradients attribution falls on colour (the channels' "
+        f"differences) rather than on brightness and shape (limit {limit:.0%})"
+        + (f" [{detail}]" if detail else "")
+        + (": the model may rely on a colour cue." if high else "."),
+        Evidence(metric="colour_share", value=float(share), threshold=limit, table="colour_share"),
+    )
+
+
+def budget_finding(row: dict) -> Finding:
+    """A method was cut (or skipped) to fit the evaluation budget."""
+    if row["action"] == "skipped":
+        message = (
+            f"{row['label']} would cost about {row['estimated_evaluations']:,} model evaluations, "
+            f"over the budget of {row['budget']:,}: it was skipped. Raise max_evaluations to run it."
+        )
+    else:
+        message = (
+            f"{row['label']} would cost about {row['estimated_evaluations']:,} model evaluations "
+            f"(budget {row['budget']:,}): its {row['setting']} was cut from {row['from']} to "
+            f"{row['to']}, so its attributions are noisier."
+        )
+    return Finding(
+        FAMILY,
+        f"budget:{row['method']}",
+        "warn",
+        message,
+        Evidence(
+            metric="estimated_evaluations",
+            value=float(row["estimated_evaluations"]),
+            threshold=float(row["budget"]),
+            group=row["method"],
+            table="budget",
+        ),
+    )
+
+
+def latent_finding(rows: list[dict]) -> Finding | None:
+    """Warn when some latent dimensions barely change the generated samples."""
+    if not rows:
+        return None
+    changes = [r["sample_change"] for r in rows]
+    median = sorted(changes)[len(changes) // 2]
+    dead = [r["dimension"] for r in rows if r["sample_change"] < 0.05 * median]
+    top = sorted(rows, key=lambda r: -r["sample_change"])[:3]
+    top_text = ", ".join(str(r["dimension"]) for r in top)
+    if dead:
+        message = (
+            f"{len(dead)} of {len(rows)} latent dimensions barely change the generated samples "
+            f"(under 5% of the median sensitivity): unused capacity. Most influential: {top_text}."
+        )
+    else:
+        message = (
+            f"Generated samples respond to all {len(rows)} latent dimensions; the most "
+            f"influential are {top_text}."
+        )
+    return Finding(
+        FAMILY,
+        "latent_sensitivity",
+        "warn" if dead else "pass",
+        message,
+        Evidence(
+            metric="dead_latent_dimensions",
+            value=float(len(dead)),
+            threshold=0.0,
+            table="latent_sensitivity",
+        ),
+    )
