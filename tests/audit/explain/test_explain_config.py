@@ -7,21 +7,13 @@ import pytest
 import deepaudit as da
 from deepaudit.audit.explain import EXPLAIN_CONSTRAINTS, ExplainConfig, default_methods
 from deepaudit.audit.explain.case import prepare_case
-from deepaudit.errors import ValidationError, describe
+from deepaudit.errors import ValidationError
 from tests.audit.explain.explain_toys import explain
+from tests.helpers import expected_parameter_message
 
 
 def _expected(name, constraints, value):
-    descriptions = [c.description for c in constraints]
-    expected = (
-        descriptions[0]
-        if len(descriptions) == 1
-        else ", ".join(descriptions[:-1]) + " or " + descriptions[-1]
-    )
-    return (
-        f"The {name!r} parameter of ExplainConfig must be {expected}. "
-        f"Got {describe(value)} instead."
-    )
+    return expected_parameter_message("ExplainConfig", name, constraints, value)
 
 
 @pytest.mark.parametrize("name", sorted(EXPLAIN_CONSTRAINTS))

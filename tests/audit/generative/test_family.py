@@ -12,21 +12,13 @@ from deepaudit.audit.generative import GENERATIVE_CONSTRAINTS, GenerativeConfig,
 from deepaudit.audit.generative import family as family_module
 from deepaudit.audit.generative.features import NO_LABEL_MODEL_MESSAGE
 from deepaudit.audit.generative.samples import jump_ratios, slerp
-from deepaudit.errors import NotApplicableError, ValidationError, describe
+from deepaudit.errors import NotApplicableError, ValidationError
 from tests.audit.generative.generative_toys import FAST, CollapsedGenerator, audit, by_check
+from tests.helpers import expected_parameter_message
 
 
 def _message(name, constraints, value):
-    descriptions = [c.description for c in constraints]
-    expected = (
-        descriptions[0]
-        if len(descriptions) == 1
-        else ", ".join(descriptions[:-1]) + " or " + descriptions[-1]
-    )
-    return (
-        f"The {name!r} parameter of GenerativeConfig must be {expected}. "
-        f"Got {describe(value)} instead."
-    )
+    return expected_parameter_message("GenerativeConfig", name, constraints, value)
 
 
 def test_the_family_is_registered_with_its_config():

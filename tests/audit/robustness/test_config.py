@@ -10,20 +10,12 @@ import pytest
 import deepaudit as da
 from deepaudit.audit.robustness import DEFAULT_EPSILONS, RobustnessConfig
 from deepaudit.audit.robustness.config import ROBUSTNESS_CONSTRAINTS
-from deepaudit.errors import ValidationError, describe
+from deepaudit.errors import ValidationError
+from tests.helpers import expected_parameter_message
 
 
 def _expected(name, constraints, value):
-    descriptions = [c.description for c in constraints]
-    expected = (
-        descriptions[0]
-        if len(descriptions) == 1
-        else ", ".join(descriptions[:-1]) + " or " + descriptions[-1]
-    )
-    return (
-        f"The {name!r} parameter of RobustnessConfig must be {expected}. "
-        f"Got {describe(value)} instead."
-    )
+    return expected_parameter_message("RobustnessConfig", name, constraints, value)
 
 
 def test_every_field_has_a_constraint():
