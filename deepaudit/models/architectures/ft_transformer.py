@@ -90,6 +90,10 @@ class FTTransformer(nn.Module):
             parts.append(self.cat_embedding(codes + self.cat_offsets) + self.cat_bias)
         return torch.cat(parts, dim=1)
 
+    def token_inputs(self) -> list[int | None]:
+        """The input column each token reads ([CLS] reads none), in token order."""
+        return [None, *self.num_idx.tolist(), *self.cat_idx.tolist()]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.encoder(self.tokens(x))
         return self.head(self.activation(self.norm(h[:, 0])))

@@ -11,7 +11,10 @@ from deepaudit.audit.explain import METHODS
 from deepaudit.audit.explain.methods._lime import segments
 from tests.audit.explain.explain_toys import DropFirstFeature, OnlyFeature, case_of, config, tabular
 
-TABULAR_METHODS = [n for n, s in METHODS.items() if "tabular" in s.modalities]
+# Attention rollout applies only to attention models and is tested in test_attention.py.
+TABULAR_METHODS = [
+    n for n, s in METHODS.items() if "tabular" in s.modalities and n != "attention_rollout"
+]
 
 
 def _ig(case, **changes):

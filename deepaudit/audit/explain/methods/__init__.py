@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from deepaudit.audit.explain.methods import _captum, _lime, _shap
+from deepaudit.audit.explain.methods import _attention, _captum, _lime, _shap
 from deepaudit.audit.explain.methods.base import Attribution, MethodSpec
 
 if TYPE_CHECKING:
@@ -112,6 +112,13 @@ _SPECS = [
         description="shap's expected gradients against a background sample.",
     ),
     MethodSpec(
+        "attention_rollout", "Attention rollout", "torch", ("text", "tabular"),
+        _attention.attention_rollout, _per_sample(lambda case, c: 1),
+        requires=_attention.has_attention,
+        description="Attention weights rolled out over layers (Abnar & Zuidema, 2020); "
+        "unsigned and class-agnostic: where information flows, not why.",
+    ),
+    MethodSpec(
         "shap_deep", "SHAP DeepExplainer", "shap", ("image",), _shap.shap_deep,
         lambda case, c, n: n * 2 * (len(case.background) + 1) + 2 * len(case.background),
         gradient=True,
@@ -125,8 +132,14 @@ METHODS: dict[str, MethodSpec] = {spec.name: spec for spec in _SPECS}
 #: The fast methods of each modality (the default config).
 DEFAULT_METHODS = {
     "image": ("integrated_gradients", "saliency", "gradient_shap", "occlusion", "grad_cam"),
-    "text": ("integrated_gradients", "occlusion", "lime"),
-    "tabular": ("integrated_gradients", "gradient_shap", "feature_ablation", "kernel_shap"),
+    "text": ("integrated_gradients", "occlusion", "lime", "attention_rollout"),
+    "tabular": (
+        "integrated_gradients",
+        "gradient_shap",
+        "feature_ablation",
+        "kernel_shap",
+        "attention_rollout",
+    ),
 }
 
 
