@@ -7,6 +7,7 @@ import math
 from collections.abc import Iterator
 
 import torch
+from threadpoolctl import threadpool_limits
 from torch import nn
 
 from deepaudit.errors import parameter_error
@@ -61,3 +62,20 @@ def gradient_context(model: nn.Module, device: torch.device) -> Iterator[None]:
     else:
         with torch.enable_grad():
             yield
+
+
+@contextlib.contextmanager
+def limited_threads(n: int | None) -> Iterator[None]:
+    """At most ``n`` threads in torch's CPU kernels and in OpenMP/BLAS while the block runs,
+    restored afterwards (``None``: leave them). torch keeps its own intra-op thread count,
+    which threadpoolctl does not change, so both are set."""
+    if n is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        with threadpool_limits(n):
+            yield
+    finally:
+        torch.set_num_threads(previous)

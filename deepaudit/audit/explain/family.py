@@ -10,14 +10,11 @@ adds what the modality allows: global importance and the share on sensitive feat
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
-import torch
-from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+from deepaudit.audit.device import limited_threads
 from deepaudit.audit.explain import colour, findings, scoring, store, tabular
 from deepaudit.audit.explain.budget import fit_to_budget
 from deepaudit.audit.explain.case import Case, draw_samples, prepare_case
@@ -81,23 +78,6 @@ def run_explain(target: Target, options: ExplainConfig, seed: int) -> FamilyResu
     """The explain family's entry point (see the module docstring)."""
     with limited_threads(options.n_threads):
         return _run_explain(target, options, seed)
-
-
-@contextmanager
-def limited_threads(n: int | None) -> Iterator[None]:
-    """At most ``n`` threads in torch's CPU kernels and in OpenMP/BLAS while the block runs,
-    restored afterwards (``None``: leave them). torch keeps its own intra-op thread count,
-    which threadpoolctl does not change, so both are set."""
-    if n is None:
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        with threadpool_limits(n):
-            yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _run_explain(target: Target, options: ExplainConfig, seed: int) -> FamilyResult:

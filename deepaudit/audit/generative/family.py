@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-
-from threadpoolctl import threadpool_limits
-
+from deepaudit.audit.device import limited_threads
 from deepaudit.audit.generative.config import GenerativeConfig
 from deepaudit.audit.generative.generator import run_generator
 from deepaudit.audit.generative.reconstruction import run_autoencoder
@@ -33,8 +30,7 @@ def run_generative(target: Target, options: GenerativeConfig, seed: int) -> Fami
     autoencoder (reconstruction-error distributions and the features errors come from)."""
     if not isinstance(options, GenerativeConfig):
         raise parameter_error("options", "run_generative", "a GenerativeConfig", options)
-    limits = nullcontext() if options.n_threads is None else threadpool_limits(options.n_threads)
-    with limits:
+    with limited_threads(options.n_threads):
         if target.kind == "generator":
             return run_generator(target, options, seed)
         return run_autoencoder(target, options, seed)

@@ -213,7 +213,7 @@ def test_latent_sensitivity_finds_an_unused_dimension():
 
 
 def test_threads_are_limited_while_the_family_runs_and_restored_after():
-    from deepaudit.audit.explain.family import limited_threads
+    from deepaudit.audit.device import limited_threads
 
     before = torch.get_num_threads()
     with limited_threads(1):
