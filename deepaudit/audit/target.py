@@ -28,6 +28,16 @@ from deepaudit._validation import (
     validate_params,
 )
 from deepaudit.audit.device import batch_size_for, gradient_context, resolve_device
+from deepaudit.audit.stream import (
+    DEFAULT_SAMPLE_SIZE,
+    Batch,
+    DataStream,
+    StreamProfile,
+    WithColumns,
+    as_stream,
+    is_streaming_source,
+    profile_stream,
+)
 from deepaudit.errors import (
     LENGTH_MISMATCH_MESSAGE,
     NotApplicableError,
@@ -65,6 +75,8 @@ _CONSTRAINTS = {
         )
     ],
     "discriminator": [NONE, InstanceOf((nn.Module,), "a torch.nn.Module")],
+    "sample_size": [Interval(int, 1, None)],
+    "sample_seed": [Interval(int, 0, 2**32 - 1)],
 }
 
 
@@ -85,11 +97,15 @@ class Target:
     data
         Evaluation inputs: a torch tensor, numpy array, pandas DataFrame or a torch
         Dataset yielding ``x`` or ``(x, y)``. For a generator: latent codes (optional;
-        drawn with the audit's seed when absent).
+        drawn with the audit's seed when absent). Data larger than memory streams: a
+        torch ``DataLoader`` or ``IterableDataset`` (items ``x``, ``(x, y)`` or
+        ``(x, y, sensitive)``), or the path of a parquet file or folder (tabular).
     labels, class_names
-        Ground truth per sample and the name of each class.
+        Ground truth per sample and the name of each class. With parquet data,
+        ``labels`` may name the label column.
     sensitive
-        Sensitive attributes, one row per sample: a DataFrame or a dict of arrays.
+        Sensitive attributes, one row per sample: a DataFrame or a dict of arrays. With
+        parquet data, a list of column names.
     feature_names, categorical_features, feature_ranges
         Tabular only: a name per column; logical categorical features mapped to their
         columns (one-hot groups, or a single integer-coded column); valid (low, high)
@@ -109,6 +125,10 @@ class Target:
     device, batch_size, memory_budget_mb
         Where the model runs (``"auto"``: CUDA when present) and how many samples a
         batch holds (``None``: chosen from the memory budget).
+    sample_size, sample_seed
+        Streaming data only: the size and seed of the uniform random sample of rows
+        kept in memory for the audits of individual samples (attributions, attacks,
+        examples). Aggregate metrics are computed over every row.
     """
 
     def __init__(
@@ -136,6 +156,8 @@ class Target:
         device: str | torch.device = "auto",
         batch_size: int | None = None,
         memory_budget_mb: float = 256.0,
+        sample_size: int = DEFAULT_SAMPLE_SIZE,
+        sample_seed: int = 0,
     ) -> None:
         validate_params(
             _OWNER,
@@ -151,6 +173,8 @@ class Target:
                 "metadata": metadata,
                 "input_range": input_range,
                 "discriminator": discriminator,
+                "sample_size": sample_size,
+                "sample_seed": sample_seed,
             },
             _CONSTRAINTS,
         )
@@ -162,6 +186,48 @@ class Target:
         self.memory_budget_mb = float(memory_budget_mb)
         self.input_range = (float(input_range[0]), float(input_range[1]))
         self.n_evaluations = 0  # samples passed through the model, for cost accounting
+
+        self.stream: DataStream | None = None
+        self.profile: StreamProfile | None = None
+        if is_streaming_source(data):
+            if kind == "generator":
+                raise parameter_error(
+                    "data", _OWNER, "latent codes in memory for a generator", data
+                )
+            if modality != "tabular" and not isinstance(
+                data, DataStream | torch.utils.data.DataLoader | torch.utils.data.IterableDataset
+            ):
+                raise parameter_error(
+                    "data", _OWNER, f"a DataLoader for streamed {modality} data", data
+                )
+            rows = batch_size or batch_size_for(1024, self.memory_budget_mb)
+            stream, labels, sensitive = as_stream(
+                data,
+                labels=labels,
+                sensitive=sensitive,
+                feature_names=feature_names,
+                batch_size=rows,
+            )
+            if feature_names is None and hasattr(stream, "features"):
+                feature_names = stream.features
+            labels = None if labels is None else _to_labels(labels, len(labels))
+            sensitive = None if sensitive is None else _to_sensitive(sensitive, _n_rows(sensitive))
+            if labels is not None or sensitive is not None:
+                stream = WithColumns(stream, labels, sensitive)
+            self.profile = profile_stream(
+                stream, tabular=modality == "tabular", sample_size=sample_size, seed=sample_seed
+            )
+            for name, given in (("labels", labels), ("sensitive", sensitive)):
+                if given is not None and len(given) != self.profile.n_rows:
+                    raise ValidationError(
+                        LENGTH_MISMATCH_MESSAGE.format(
+                            name=name, owner=_OWNER, expected=self.profile.n_rows, got=len(given)
+                        )
+                    )
+            self.stream = stream
+            data = self.profile.sample_x
+            labels = self.profile.sample_labels
+            sensitive = self.profile.sample_sensitive
 
         data, dataset_labels = _dataset_to_arrays(data)
         if labels is None:
@@ -208,7 +274,7 @@ class Target:
                 torch.long if modality == "text" else torch.float32,
             )
         )
-        n = self.n_samples
+        n = 0 if self.data is None else int(self.data.shape[0])
         self.labels = None if labels is None else _to_labels(labels, n)
         self.class_names = None if class_names is None else [str(c) for c in class_names]
         self.sensitive = _to_sensitive(sensitive, n)
@@ -217,12 +283,17 @@ class Target:
             if vocab is None:
                 raise parameter_error("vocab", _OWNER, "a list of tokens for text data", None)
             self.vocab = [str(t) for t in vocab]
-            if self.data is not None and int(self.data.max()) >= len(self.vocab):
+            top = (
+                int(self.profile.maximum.max())
+                if self.profile is not None
+                else int(self.data.max())
+            )
+            if top >= len(self.vocab):
                 raise parameter_error(
                     "data",
                     _OWNER,
                     f"token ids below the vocabulary size {len(self.vocab)}",
-                    f"a maximum id of {int(self.data.max())}",
+                    f"a maximum id of {top}",
                 )
         else:
             self.vocab = None
@@ -235,19 +306,94 @@ class Target:
 
         if self.labels is not None and kind == "classifier" and self.class_names is not None:
             n_classes = len(self.class_names)
-            if self.labels.max() >= n_classes or self.labels.min() < 0:
+            low, high = (
+                self.profile.label_range
+                if self.profile is not None
+                else (self.labels.min(), self.labels.max())
+            )
+            if high >= n_classes or low < 0:
                 raise parameter_error(
                     "labels",
                     _OWNER,
                     f"integer class indices in [0, {n_classes - 1}] (one per class name)",
-                    f"labels ranging over [{self.labels.min()}, {self.labels.max()}]",
+                    f"labels ranging over [{low}, {high}]",
                 )
 
     # -- what the data is --------------------------------------------------------------
 
     @property
     def n_samples(self) -> int:
+        """Evaluation rows: all of them, also when they stream."""
+        if self.profile is not None:
+            return self.profile.n_rows
         return 0 if self.data is None else int(self.data.shape[0])
+
+    @property
+    def streaming(self) -> bool:
+        """True when the evaluation data is read batch by batch, not held in memory.
+
+        ``data``, ``labels`` and ``sensitive`` then hold a seeded sample of the rows.
+        """
+        return self.stream is not None
+
+    def iter_batches(self, *, desc: str | None = None) -> Iterator[Batch]:
+        """Every evaluation row, in order, in batches of inputs, labels and attributes."""
+        if self.stream is not None:
+            batches: Any = iter(self.stream)
+        else:
+            batches = (
+                Batch(
+                    self.data[start : start + self.batch_size],
+                    None if self.labels is None else self.labels[start : start + self.batch_size],
+                    None
+                    if self.sensitive is None
+                    else self.sensitive.iloc[start : start + self.batch_size].reset_index(
+                        drop=True
+                    ),
+                    start,
+                )
+                for start in range(0, self.n_samples, self.batch_size)
+            )
+        if desc is not None:
+            total = -(-self.n_samples // max(1, self._stream_batch_size()))
+            batches = tqdm(batches, desc=desc, total=total, leave=False, unit="batch")
+        yield from batches
+
+    def _stream_batch_size(self) -> int:
+        return self.stream.batch_size if self.stream is not None else self.batch_size
+
+    def sensitive_levels(self) -> pd.DataFrame | None:
+        """The distinct combinations of the sensitive attributes over every row, with a
+        ``count`` column (from the profiling pass when the data streams)."""
+        if self.sensitive is None:
+            return None
+        if self.profile is not None:
+            return self.profile.levels
+        counts = self.sensitive.value_counts(sort=False)
+        levels = counts.index.to_frame(index=False)
+        levels.columns = list(self.sensitive.columns)
+        levels["count"] = counts.to_numpy()
+        return levels
+
+    def sample_target(self) -> Target:
+        """An in-memory Target of the sampled rows (itself when nothing streams)."""
+        if self.stream is None:
+            return self
+        clone = object.__new__(Target)
+        clone.__dict__.update(self.__dict__)
+        clone.stream, clone.profile = None, None
+        clone.n_evaluations = 0  # the caller adds the sample's evaluations to its own
+        return clone
+
+    def for_worker(self) -> Target:
+        """The model without the data: what a remote worker needs to run batches."""
+        clone = object.__new__(Target)
+        clone.__dict__.update(self.__dict__)
+        clone.stream, clone.profile = None, None
+        clone.data, clone.labels, clone.sensitive = None, None, None
+        clone.reference_data, clone.train_data = None, None
+        clone.n_evaluations = 0
+        return clone
 
     @property
     def sensitive_names(self) -> list[str]:
@@ -310,8 +456,12 @@ class Target:
         order += [(i, f, [i]) for f, i in index.items() if i not in taken]
         self.feature_groups = {f: cols for _, f, cols in sorted(order)}
         self.categorical = list(grouped)
-        observed_lo = self.data.min(dim=0).values.tolist()
-        observed_hi = self.data.max(dim=0).values.tolist()
+        if self.profile is not None:
+            observed_lo = self.profile.minimum.tolist()
+            observed_hi = self.profile.maximum.tolist()
+        else:
+            observed_lo = self.data.min(dim=0).values.tolist()
+            observed_hi = self.data.max(dim=0).values.tolist()
         ranges = {f: (observed_lo[i], observed_hi[i]) for f, i in index.items()}
         for column, bounds in (feature_ranges or {}).items():
             if column not in index:
@@ -389,6 +539,11 @@ class Target:
         return torch.cat(outputs).numpy()
 
     def _inputs(self, x: Any) -> torch.Tensor:
+        if x is None and self.stream is not None:
+            raise NotApplicableError(
+                "This target streams its data, so there is no whole-data array to compute on: "
+                "pass x, iterate target.iter_batches(), or use target.sample_target()."
+            )
         if x is None:
             if self.data is None:
                 raise parameter_error("x", _OWNER, "inputs (the target has no data)", None)
@@ -495,12 +650,18 @@ class Target:
     def data_sha256(self) -> str:
         """sha256 of the evaluation data, labels and sensitive attributes."""
         digest = hashlib.sha256()
-        for part in (self.data, self.reference_data, self.train_data):
+        if self.profile is not None:
+            digest.update(self.profile.sha256.encode())
+        for part in (
+            None if self.profile is not None else self.data,
+            self.reference_data,
+            self.train_data,
+        ):
             if part is not None:
                 _update_tensor(digest, part)
-        if self.labels is not None:
+        if self.labels is not None and self.profile is None:
             digest.update(np.ascontiguousarray(self.labels).tobytes())
-        if self.sensitive is not None:
+        if self.sensitive is not None and self.profile is None:
             digest.update(pd.util.hash_pandas_object(self.sensitive, index=False).values.tobytes())
         return digest.hexdigest()
 
@@ -517,10 +678,17 @@ class Target:
             "class_names": self.class_names,
             "input_range": list(self.input_range),
             "sensitive": {
-                c: sorted(map(str, self.sensitive[c].unique())) for c in self.sensitive_names
+                c: sorted(map(str, self.sensitive_levels()[c].unique()))
+                for c in self.sensitive_names
             },
             "metadata": _jsonable(self.metadata),
         }
+        if self.stream is not None:
+            info["streaming"] = {
+                "source": self.stream.describe(),
+                "batch_size": self.stream.batch_size,
+                "sample_size": int(self.data.shape[0]),
+            }
         if self.modality == "tabular":
             info["feature_names"] = self.feature_names
             info["feature_groups"] = self.feature_groups
@@ -545,6 +713,7 @@ class Target:
         idx = np.asarray(indices, dtype=np.int64)
         clone = object.__new__(Target)
         clone.__dict__.update(self.__dict__)
+        clone.stream, clone.profile = None, None  # of a streaming target: of its sample
         clone.data = self.data[torch.from_numpy(idx)]
         clone.labels = None if self.labels is None else self.labels[idx]
         clone.sensitive = (
@@ -658,6 +827,13 @@ def _to_labels(labels: Any, n: int) -> np.ndarray:
         else:
             raise parameter_error("labels", _OWNER, "integer class indices", y)
     return y.astype(np.int64)
+
+
+def _n_rows(sensitive: Any) -> int:
+    """Rows of sensitive attributes given as a DataFrame or a dict of columns."""
+    if isinstance(sensitive, Mapping):
+        return len(next(iter(sensitive.values()), []))
+    return len(sensitive)
 
 
 def _to_sensitive(sensitive: Any, n: int) -> pd.DataFrame | None:
