@@ -24,6 +24,7 @@ from deepaudit._validation import (
     SubsetOf,
     validate_params,
 )
+from deepaudit.audit.engine import ENGINES
 from deepaudit.audit.registry import get_family, list_families
 from deepaudit.errors import parameter_error
 
@@ -51,6 +52,12 @@ class AuditConfig:
         Audit at most this many evaluation samples (a seeded random subset).
     output_dir
         When set, ``run_audit`` saves the bundle there.
+    engine, workers, ray_address
+        Where the per-batch work over every row runs: ``"local"`` (this process) or
+        ``"ray"`` (Ray actors, one per GPU where there are GPUs, else one per CPU;
+        ``workers`` sets how many). ``ray_address`` joins an existing Ray cluster;
+        by default a local one is started and stopped. Both engines give the same
+        numbers for the same seed. Ray is the optional extra ``deepaudit[ray]``.
     progress
         Show progress bars.
     """
@@ -64,6 +71,9 @@ class AuditConfig:
     max_samples: int | None = None
     output_dir: str | os.PathLike | None = None
     progress: bool = True
+    engine: str = "local"
+    workers: int | None = None
+    ray_address: str | None = None
 
     def __post_init__(self) -> None:
         validate_params(
@@ -92,6 +102,9 @@ class AuditConfig:
             "max_samples": self.max_samples,
             "output_dir": None if self.output_dir is None else str(Path(self.output_dir)),
             "progress": self.progress,
+            "engine": self.engine,
+            "workers": self.workers,
+            "ray_address": self.ray_address,
         }
 
 
@@ -114,6 +127,9 @@ def audit_config_constraints() -> dict[str, list]:
         "max_samples": [NONE, Interval(int, 1, None)],
         "output_dir": [NONE, InstanceOf((str, os.PathLike), "a path")],
         "progress": [InstanceOf((bool,), "a bool")],
+        "engine": [OneOf(ENGINES)],
+        "workers": [NONE, Interval(int, 1, None)],
+        "ray_address": [NONE, InstanceOf((str,), "a str such as 'ray://host:10001' or 'auto'")],
     }
 
 

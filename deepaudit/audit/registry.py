@@ -38,6 +38,9 @@ class FamilySpec:
     #: do not fit the target (e.g. an unknown attribute); run_audit calls it for every
     #: family before any family runs.
     validate: Callable[[Target, Any], Any] | None = None
+    #: Whether ``run`` reads every row of a streaming target batch by batch. A family
+    #: that does not is given the target's in-memory sample of rows instead.
+    streams: bool = False
 
 
 _FAMILIES: dict[str, FamilySpec] = {}

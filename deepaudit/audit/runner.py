@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 
 from deepaudit.audit.config import AuditConfig
 from deepaudit.audit.device import resolve_device
+from deepaudit.audit.engine import open_engine, use_engine
 from deepaudit.audit.registry import get_family
 from deepaudit.audit.target import Target
 from deepaudit.errors import FAMILY_NOT_APPLICABLE_MESSAGE, NotApplicableError, parameter_error
@@ -51,6 +52,27 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def _run_family(spec, target: Target, config: AuditConfig):
+    """One family, seeded, timed and costed; a family that does not stream gets the
+    streaming target's in-memory sample (and says so in its notes)."""
+    seed_everything(config.seed)
+    subject = target if spec.streams or not target.streaming else target.sample_target()
+    evaluations_before = subject.n_evaluations
+    t0 = time.perf_counter()
+    result = spec.run(subject, config.options_for(spec.name), config.seed)
+    result.seconds = time.perf_counter() - t0
+    result.model_evaluations = subject.n_evaluations - evaluations_before
+    if subject is not target:
+        target.n_evaluations += result.model_evaluations
+        result.notes.insert(
+            0,
+            f"The data streams ({target.n_samples:,} rows): this family audited a uniform "
+            f"random sample of {subject.n_samples:,} rows (Target(sample_size=...), "
+            f"sample_seed={target.profile.sample_seed}).",
+        )
+    return result
+
+
 def run_audit(target: Target, config: AuditConfig | None = None) -> AuditBundle:
     """Audit ``target`` with the families in ``config`` and return the results.
 
@@ -82,25 +104,30 @@ def run_audit(target: Target, config: AuditConfig | None = None) -> AuditBundle:
         target.to(device)
     if config.batch_size is not None:
         target.batch_size = config.batch_size
-    if config.max_samples is not None and target.n_samples > config.max_samples:
+    if (
+        config.max_samples is not None
+        and not target.streaming
+        and target.n_samples > config.max_samples
+    ):
         rng = np.random.default_rng(config.seed)
         keep = np.sort(rng.choice(target.n_samples, size=config.max_samples, replace=False))
         target = target.subset(keep)
 
     started = time.perf_counter()
     results = {}
-    bar = tqdm(specs, desc=target.name, unit="family", disable=not config.progress)
-    for spec in bar:
-        bar.set_postfix_str(spec.name)
-        seed_everything(config.seed)
-        evaluations_before = target.n_evaluations
-        t0 = time.perf_counter()
-        result = spec.run(target, config.options_for(spec.name), config.seed)
-        result.seconds = time.perf_counter() - t0
-        result.model_evaluations = target.n_evaluations - evaluations_before
-        results[spec.name] = result
+    engine = open_engine(config.engine, config.workers, config.ray_address, config.progress)
+    try:
+        with use_engine(engine):
+            bar = tqdm(specs, desc=target.name, unit="family", disable=not config.progress)
+            for spec in bar:
+                bar.set_postfix_str(spec.name)
+                results[spec.name] = _run_family(spec, target, config)
+    finally:
+        engine.close()
 
     provenance = {
+        "engine": engine.name,
+        "workers": engine.workers,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "seed": config.seed,
         "device": str(target.device),

@@ -1,0 +1,217 @@
+"""Where per-batch audit work runs: in this process, or as Ray actors.
+
+Audits that touch every evaluation row (predictions for group metrics, attributions of
+every row, ...) express the work on one batch as a *kernel*, a picklable function
+``kernel(target, batch) -> partial result``, and fold the partial results in batch
+order. The local engine calls the kernel in this process; the Ray engine ships the
+model once to each worker actor (one per GPU where there are GPUs, else one per CPU)
+and sends batches to them, a bounded number in flight, so memory does not grow with
+rows. Results come back in batch order, so both engines fold the same partial results
+in the same order and give the same numbers for the same seed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from deepaudit.errors import DeepAuditError
+
+if TYPE_CHECKING:
+    from deepaudit.audit.stream import Batch
+    from deepaudit.audit.target import Target
+
+ENGINES = ("local", "ray")
+Kernel = Callable[["Target", "Batch"], Any]
+
+RAY_MISSING_MESSAGE = (
+    "AuditConfig(engine='ray') needs Ray, which is not installed. Install the extra with "
+    "`pip install 'deepaudit[ray]'`, or use engine='local'."
+)
+
+
+class LocalEngine:
+    """Runs every kernel in this process, one batch after the other."""
+
+    name = "local"
+    workers = 1
+
+    def __init__(self, progress: bool = False) -> None:
+        self.progress = progress
+
+    def map(
+        self, target: Target, kernel: Kernel, batches: Iterator[Batch]
+    ) -> Iterator[tuple[Batch, Any]]:
+        """``(batch, kernel(target, batch))`` for every batch, in order."""
+        for batch in batches:
+            yield batch, kernel(target, batch)
+
+    def close(self) -> None:
+        pass
+
+
+class RayEngine:
+    """Runs kernels on Ray actors that each hold a copy of the target's model.
+
+    Parameters
+    ----------
+    workers
+        Actors to start (``None``: one per GPU of the cluster, else one per CPU).
+    address
+        The Ray cluster to join (``None``: the one this process already joined, or a new
+        local one, stopped again by :meth:`close`).
+    in_flight
+        Batches queued per worker; bounds the memory the driver holds.
+    """
+
+    name = "ray"
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        address: str | None = None,
+        in_flight: int = 2,
+        progress: bool = False,
+    ) -> None:
+        self.progress = progress
+        try:
+            import ray
+        except ImportError as exc:
+            raise DeepAuditError(RAY_MISSING_MESSAGE) from exc
+        self._ray = ray
+        self._started_here = False
+        if not ray.is_initialized():
+            ray.init(
+                address=address,
+                include_dashboard=False,
+                log_to_driver=False,
+                configure_logging=False,
+            )
+            self._started_here = True
+        resources = ray.cluster_resources()
+        self._gpus = int(resources.get("GPU", 0))
+        default = self._gpus or int(resources.get("CPU", 1))
+        self.workers = max(1, int(workers or default))
+        self.in_flight = max(1, int(in_flight))
+        self._actors: list[Any] = []
+        self._actors_for: int | None = None
+
+    def _actors_of(self, target: Target) -> list[Any]:
+        """Actors holding ``target``'s model (started on first use, reused after)."""
+        key = id(target.model)
+        if self._actors_for == key:
+            return self._actors
+        self._kill_actors()
+        ray = self._ray
+        options = {"num_gpus": 1} if self._gpus else {"num_cpus": 1}
+        worker_class = ray.remote(**options)(_Worker)
+        shipped = ray.put(target.for_worker())
+        device = "cuda" if self._gpus else "cpu"
+        self._actors = [worker_class.remote(shipped, device) for _ in range(self.workers)]
+        self._actors_for = key
+        return self._actors
+
+    def map(
+        self, target: Target, kernel: Kernel, batches: Iterator[Batch]
+    ) -> Iterator[tuple[Batch, Any]]:
+        """``(batch, kernel(target, batch))`` for every batch, in order; batches go to
+        the actors round-robin, at most ``in_flight`` per actor at a time."""
+        actors = self._actors_of(target)
+        pending: deque[tuple[Batch, Any]] = deque()
+        limit = self.in_flight * len(actors)
+        for i, batch in enumerate(batches):
+            pending.append((batch, actors[i % len(actors)].run.remote(kernel, batch)))
+            if len(pending) >= limit:
+                yield self._collect(target, *pending.popleft())
+        while pending:
+            yield self._collect(target, *pending.popleft())
+
+    def _collect(self, target: Target, batch: Batch, ref: Any) -> tuple[Batch, Any]:
+        result, evaluations = self._ray.get(ref)
+        target.n_evaluations += evaluations
+        return batch, result
+
+    def _kill_actors(self) -> None:
+        for actor in self._actors:
+            with contextlib.suppress(Exception):
+                self._ray.kill(actor)
+        self._actors, self._actors_for = [], None
+
+    def close(self) -> None:
+        """Stop the actors, and Ray itself when this engine started it."""
+        self._kill_actors()
+        if self._started_here:
+            self._ray.shutdown()
+            self._started_here = False
+
+
+class _Worker:
+    """A Ray actor: the model on its device, running kernels on the batches it is sent."""
+
+    def __init__(self, target: Target, device: str) -> None:
+        import torch
+
+        if device == "cpu":
+            torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "1"))))
+        self.target = target.to(device)
+
+    def run(self, kernel: Kernel, batch: Batch) -> tuple[Any, int]:
+        before = self.target.n_evaluations
+        result = kernel(self.target, batch)
+        return result, self.target.n_evaluations - before
+
+
+_ACTIVE: contextvars.ContextVar[LocalEngine | RayEngine | None] = contextvars.ContextVar(
+    "deepaudit_engine", default=None
+)
+
+
+def active_engine() -> LocalEngine | RayEngine:
+    """The engine of the running audit (the local one outside ``run_audit``)."""
+    return _ACTIVE.get() or LocalEngine()
+
+
+@contextlib.contextmanager
+def use_engine(engine: LocalEngine | RayEngine) -> Iterator[LocalEngine | RayEngine]:
+    """Make ``engine`` the active one inside the block."""
+    token = _ACTIVE.set(engine)
+    try:
+        yield engine
+    finally:
+        _ACTIVE.reset(token)
+
+
+def open_engine(
+    name: str, workers: int | None = None, address: str | None = None, progress: bool = False
+) -> LocalEngine | RayEngine:
+    """A new engine by name (``"local"`` or ``"ray"``); close it when done."""
+    if name == "ray":
+        return RayEngine(workers=workers, address=address, progress=progress)
+    return LocalEngine(progress=progress)
+
+
+def map_batches(
+    target: Target, kernel: Kernel, *, desc: str | None = None
+) -> Iterator[tuple[Batch, Any]]:
+    """Every batch of ``target``'s evaluation rows with ``kernel``'s result on it, in
+    order, computed by the active engine (with a progress bar when the audit shows them)."""
+    engine = active_engine()
+    batches = target.iter_batches(desc=desc if engine.progress else None)
+    return engine.map(target, kernel, batches)
+
+
+# -- kernels used by several families -------------------------------------------------
+
+
+def proba_kernel(target: Target, batch: Batch) -> Any:
+    """Class probabilities of a classifier on one batch (N×C float64)."""
+    return target.predict_proba(batch.x)
+
+
+def error_kernel(target: Target, batch: Batch) -> Any:
+    """Reconstruction errors of an autoencoder on one batch (N,)."""
+    return target.reconstruction_error(batch.x)
