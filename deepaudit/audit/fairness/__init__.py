@@ -35,6 +35,7 @@ register_family(
         run=run_fairness,
         applies_to=applies_to,
         validate=validate,
+        streams=True,
         description="Group and intersectional metrics with intervals, counterfactual "
         "flips and identity swaps, mitigation (classifiers); flag rates by group "
         "(autoencoders); class coverage (generators).",

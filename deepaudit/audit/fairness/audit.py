@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from deepaudit.audit.engine import map_batches, proba_kernel
 from deepaudit.audit.fairness import classifier, counterfactual, generative, identity, mitigation
 from deepaudit.audit.fairness.config import FairnessConfig
 from deepaudit.audit.fairness.findings import (
@@ -18,8 +19,13 @@ from deepaudit.audit.fairness.findings import (
     small_group_finding,
     worst,
 )
-from deepaudit.audit.fairness.groups import codes_array, codes_table, make_groupings
-from deepaudit.audit.fairness.metrics import TOP_LABEL
+from deepaudit.audit.fairness.groups import (
+    codes_array,
+    codes_table,
+    groupings_from_levels,
+    make_groupings,
+)
+from deepaudit.audit.fairness.metrics import TOP_LABEL, build_cells
 from deepaudit.audit.fairness.stats import decide
 from deepaudit.audit.target import Target
 from deepaudit.errors import parameter_error
@@ -28,7 +34,7 @@ from deepaudit.results import Evidence, FamilyResult, Finding
 _OWNER = "FairnessConfig"
 
 # Independent random streams, so that switching one part off leaves the others' numbers.
-_GROUPS, _COUNTERFACTUAL, _IDENTITY, _COVERAGE = range(4)
+_GROUPS, _COUNTERFACTUAL, _IDENTITY, _COVERAGE, _SAVED = range(5)
 
 
 def applies_to(target: Target) -> str | None:
@@ -120,7 +126,15 @@ def run_fairness(target: Target, options: FairnessConfig, seed: int) -> FamilyRe
     if target.kind == "classifier":
         _run_classifier(target, attributes, options, seed, result)
     elif target.kind == "autoencoder":
-        _run_autoencoder(target, attributes, options, seed, result)
+        sample = target.sample_target()
+        _run_autoencoder(sample, attributes, options, seed, result)
+        if sample is not target:
+            target.n_evaluations += sample.n_evaluations
+            result.notes.insert(
+                0,
+                f"The data streams ({target.n_samples:,} rows): flag rates by group were "
+                f"measured on a uniform random sample of {sample.n_samples:,} rows.",
+            )
     else:
         _run_generator(target, options, seed, result)
     return result
@@ -150,32 +164,31 @@ def _timed(result: FamilyResult, target: Target, method: str) -> Iterator[None]:
 def _run_classifier(
     target: Target, attributes: list[str], options: FairnessConfig, seed: int, result
 ) -> None:
-    with _timed(result, target, "scores"):
-        proba = target.predict_proba()
-    binary = proba.shape[1] == 2
-    scores = proba[:, 1] if binary else proba
-    class_names = target.class_names or [str(k) for k in range(proba.shape[1])]
+    sample = target.sample_target()
+    n_classes = target.n_classes
+    binary = n_classes == 2
+    class_names = target.class_names or [str(k) for k in range(n_classes)]
     shown = [class_names[1]] if binary else [*class_names, TOP_LABEL]
-    result.metrics.update(n_samples=target.n_samples, n_classes=proba.shape[1])
+    result.metrics.update(n_samples=target.n_samples, n_classes=n_classes)
+    bootstrap = options.bootstrap
+    if bootstrap == "auto":
+        bootstrap = "poisson" if target.streaming else "multinomial"
     if attributes and target.labels is not None:
-        groupings = make_groupings(
-            target.sensitive, attributes, options.max_intersection_order, _OWNER
-        )
+        with _timed(result, target, "scores and cells"):
+            groupings, cells, saved = _group_cells(target, attributes, binary, options, seed)
         tables = classifier.GroupTables()
         rng = _rng(seed, _GROUPS)
         with _timed(result, target, "group metrics and bootstrap"):
-            for grouping in groupings:
-                classifier.audit_grouping(
-                    target.labels, scores, grouping, shown, options, rng, tables
+            for grouping, grouping_cells in zip(groupings, cells, strict=True):
+                classifier.audit_cells(
+                    grouping_cells, grouping, shown, options, rng, tables, bootstrap
                 )
         decide_rows(tables.test_rows, options)
         result.tables["group_metrics"] = tables.group_rows
         result.tables["disparities"] = tables.disparity_rows
         result.tables["disparity_tests"] = tables.test_rows
         result.tables["group_codes"] = codes_table(groupings)
-        result.arrays["scores"] = np.asarray(scores, dtype=np.float64)
-        result.arrays["labels"] = target.labels.astype(np.int64)
-        result.arrays["group_codes"] = codes_array(groupings)
+        result.arrays["scores"], result.arrays["labels"], result.arrays["group_codes"] = saved
         result.metrics.update(
             threshold=options.threshold,
             n_bins=options.n_bins,
@@ -184,7 +197,15 @@ def _run_classifier(
             n_tests=len(tables.test_rows),
             n_failed=sum(r["severity"] == "fail" for r in tables.test_rows),
             correction=options.correction,
+            bootstrap=bootstrap,
+            live_rows=len(saved[1]),
         )
+        if len(saved[1]) < target.n_samples:
+            result.notes.append(
+                f"The tables cover all {target.n_samples:,} rows; the threshold slider "
+                f"recomputes them on a seeded random sample of {len(saved[1]):,} rows "
+                "(FairnessConfig(max_saved_rows=...))."
+            )
         small = small_group_finding(tables.small_groups, options, "group_metrics")
         result.findings.extend(
             disparity_findings(tables.test_rows, options, "disparity_tests", show_class=not binary)
@@ -193,18 +214,84 @@ def _run_classifier(
             result.findings.append(small)
         if options.mitigation and binary:
             with _timed(result, target, "mitigation"):
-                _mitigation(target, attributes, scores, options, seed, result)
+                every_row = sample is target and len(saved[0]) == target.n_samples
+                scores = saved[0] if every_row else sample.predict_proba()[:, 1]
+                _mitigation(sample, attributes, scores, options, seed, result)
         elif options.mitigation:
             result.notes.append(
                 "Mitigation was skipped: fairlearn's ThresholdOptimizer post-processes "
                 "binary classifiers only."
             )
+    if target.streaming and (options.mitigation or options.counterfactual):
+        result.notes.append(
+            f"The data streams: mitigation and counterfactual checks used a uniform random "
+            f"sample of {sample.n_samples:,} of its {target.n_samples:,} rows."
+        )
     if options.counterfactual and attributes and target.modality in ("tabular", "image"):
         with _timed(result, target, "counterfactual flips"):
-            _counterfactual(target, attributes, options, seed, result)
+            _counterfactual(sample, attributes, options, seed, result)
     if options.counterfactual and target.modality == "text":
         with _timed(result, target, "identity-term swaps"):
-            _identity(target, options, seed, result)
+            _identity(sample, options, seed, result)
+    if sample is not target:
+        target.n_evaluations += sample.n_evaluations
+
+
+def _group_cells(target: Target, attributes, binary: bool, options: FairnessConfig, seed: int):
+    """Every grouping, its cell table over all rows, and the (scores, labels, codes) the
+    bundle keeps for the threshold slider (all rows, or a seeded sample of them).
+
+    In memory, the scores of all rows are computed and binned at once; a streaming
+    target's rows are scored batch by batch (by the active engine) and each batch's
+    cells are added up, so memory holds cells, never rows.
+    """
+    order = options.max_intersection_order
+    if not target.streaming:
+        proba = target.predict_proba()
+        scores = proba[:, 1] if binary else proba
+        groupings = make_groupings(target.sensitive, attributes, order, _OWNER)
+        cells = [
+            build_cells(
+                target.labels, scores, g.codes, len(g.names), options.threshold, options.n_bins
+            )
+            for g in groupings
+        ]
+        keep = np.arange(target.n_samples)
+        if target.n_samples > options.max_saved_rows:
+            rng = _rng(seed, _SAVED)
+            keep = np.sort(rng.choice(target.n_samples, options.max_saved_rows, replace=False))
+        saved = (
+            np.asarray(scores[keep], dtype=np.float64),
+            target.labels[keep].astype(np.int64),
+            codes_array(groupings)[keep],
+        )
+        return groupings, cells, saved
+    groupings = groupings_from_levels(target.sensitive_levels(), attributes, order)
+    cells: list = [None] * len(groupings)
+    for batch, proba in map_batches(target, proba_kernel, desc="fairness"):
+        scores = proba[:, 1] if binary else proba
+        for j, grouping in enumerate(groupings):
+            part = build_cells(
+                batch.labels.astype(np.int64),
+                scores,
+                grouping.encode(batch.sensitive),
+                len(grouping.names),
+                options.threshold,
+                options.n_bins,
+            )
+            cells[j] = part if cells[j] is None else cells[j] + part
+    sample = target.sample_target()
+    proba = sample.predict_proba()
+    target.n_evaluations += sample.n_evaluations
+    sample.n_evaluations = 0
+    keep = slice(0, options.max_saved_rows)
+    codes = np.stack([g.encode(sample.sensitive) for g in groupings], axis=1).astype(np.int32)
+    saved = (
+        np.asarray((proba[:, 1] if binary else proba)[keep], dtype=np.float64),
+        sample.labels[keep].astype(np.int64),
+        codes[keep],
+    )
+    return groupings, cells, saved
 
 
 def _mitigation(target, attributes, scores, options, seed, result) -> None:

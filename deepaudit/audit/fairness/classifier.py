@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from deepaudit.audit.fairness.config import FairnessConfig
-from deepaudit.audit.fairness.groups import Grouping
+from deepaudit.audit.fairness.groups import Grouping, LevelGrouping
 from deepaudit.audit.fairness.inputs import OVERALL
 from deepaudit.audit.fairness.metrics import (
     MEASURES,
     TOP_LABEL,
+    Cells,
     GroupAnalysis,
     add_intervals,
     bootstrap_rates,
@@ -62,6 +63,19 @@ def audit_grouping(
     """Add one grouping's group metrics, disparities and tests (p-values uncorrected)."""
     n_groups = len(grouping.names)
     cells = build_cells(y, scores, grouping.codes, n_groups, options.threshold, options.n_bins)
+    audit_cells(cells, grouping, class_names, options, rng, tables)
+
+
+def audit_cells(
+    cells: Cells,
+    grouping: Grouping | LevelGrouping,
+    class_names: Sequence[str],
+    options: FairnessConfig,
+    rng: np.random.Generator,
+    tables: GroupTables,
+    bootstrap: str = "multinomial",
+) -> None:
+    """:func:`audit_grouping` from the grouping's cell table (however it was folded)."""
     rates, overall = cell_rates(cells)
     analysis = GroupAnalysis(
         grouping.names, list(class_names), cells, rates, overall, options.threshold, options.n_bins
@@ -79,7 +93,7 @@ def audit_grouping(
     point = disparity_arrays(rates, overall, eligible)
     boot = None
     if options.n_bootstrap > 0:
-        boot_rates, boot_overall = bootstrap_rates(analysis, options.n_bootstrap, rng)
+        boot_rates, boot_overall = bootstrap_rates(analysis, options.n_bootstrap, rng, bootstrap)
         boot = disparity_arrays(boot_rates, boot_overall, eligible)
         intervals = {
             (measure, stat): percentile_interval(samples, options.confidence)

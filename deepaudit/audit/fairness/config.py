@@ -13,7 +13,7 @@ from deepaudit._validation import (
     SubsetOf,
     validate_params,
 )
-from deepaudit.audit.fairness.stats import CORRECTIONS
+from deepaudit.audit.fairness.stats import BOOTSTRAPS, CORRECTIONS
 
 IDENTITY_ATTRIBUTES = ("gender", "religion", "nationality", "ethnicity")
 SENTIMENTS = ("positive", "negative", "neutral")
@@ -39,6 +39,8 @@ FAIRNESS_CONSTRAINTS = {
     "sensitive_features": [NONE, Satisfies(_names, "a list of attribute names", 3)],
     "max_intersection_order": [Interval(int, 1, None)],
     "n_bootstrap": [Interval(int, 0, None)],
+    "bootstrap": [OneOf(("auto", *BOOTSTRAPS))],
+    "max_saved_rows": [Interval(int, 1, None)],
     "confidence": [Interval(float, 0, 1, closed="neither")],
     "correction": [OneOf(CORRECTIONS)],
     "min_group_size": [Interval(int, 1, None)],
@@ -77,6 +79,14 @@ class FairnessConfig:
         Intersections of up to this many attributes are audited too (1: none).
     n_bootstrap
         Bootstrap resamples behind every interval (0: no intervals, no tests).
+    bootstrap
+        ``"multinomial"`` (the ordinary bootstrap), ``"poisson"`` (every row weighed by a
+        Poisson(1) draw: one pass, memory independent of rows) or ``"auto"``: Poisson
+        when the target's data streams, multinomial otherwise.
+    max_saved_rows
+        Rows whose scores, labels and groups the bundle keeps for the dashboard's
+        threshold slider; above it, a seeded random sample of this many (the audit's
+        own tables always cover every row).
     confidence
         Level of the two-sided intervals; a test fails at ``(1 - confidence) / 2``.
     correction
@@ -130,6 +140,8 @@ class FairnessConfig:
     sensitive_features: list[str] | None = None
     max_intersection_order: int = 2
     n_bootstrap: int = 300
+    bootstrap: str = "auto"
+    max_saved_rows: int = 200_000
     confidence: float = 0.95
     correction: str = "holm"
     min_group_size: int = 30

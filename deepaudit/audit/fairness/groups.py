@@ -76,3 +76,79 @@ def codes_table(groupings: Sequence[Grouping]) -> list[dict]:
 def codes_array(groupings: Sequence[Grouping]) -> np.ndarray:
     """(N, number of groupings) int32 codes, one column per grouping."""
     return np.stack([g.codes for g in groupings], axis=1).astype(np.int32)
+
+
+@dataclass
+class LevelGrouping:
+    """A grouping known from the distinct attribute combinations (``levels``) alone, for
+    data that streams: it encodes each batch's attributes into its group codes."""
+
+    name: str
+    attributes: tuple[str, ...]
+    names: list[str]
+    counts: np.ndarray  # rows per group, over the whole data
+    values: dict[str, list]  # each attribute's distinct values
+    lookup: np.ndarray  # flat index of the attributes' value codes -> group code
+
+    def encode(self, frame: pd.DataFrame) -> np.ndarray:
+        """The group code of every row of ``frame`` (a batch's sensitive attributes)."""
+        parts = []
+        for attribute in self.attributes:
+            codes = pd.Categorical(frame[attribute], categories=self.values[attribute]).codes
+            if (codes < 0).any():
+                unknown = frame[attribute][codes < 0].iloc[0]
+                raise ValueError(
+                    f"{attribute}={unknown!r} was not in the data when it was profiled: "
+                    "the stream changed between passes."
+                )
+            parts.append(codes.astype(np.int64))
+        dims = [len(self.values[a]) for a in self.attributes]
+        return self.lookup[np.ravel_multi_index(parts, dims)]
+
+
+def groupings_from_levels(
+    levels: pd.DataFrame, attributes: Sequence[str], max_order: int
+) -> list[LevelGrouping]:
+    """The groupings :func:`make_groupings` makes, from the distinct combinations of the
+    attributes and their counts: same names, order and skipped redundant intersections."""
+    out: list[LevelGrouping] = []
+    seen: set[tuple[int, ...]] = set()
+    values = {a: sorted(levels[a].unique(), key=str) for a in attributes}
+    weights = levels["count"].to_numpy(dtype=np.int64)
+    for order in range(1, min(max_order, len(attributes)) + 1):
+        for combo in itertools.combinations(attributes, order):
+            codes = [
+                pd.Categorical(levels[a], categories=values[a]).codes.astype(np.int64)
+                for a in combo
+            ]
+            dims = [len(values[a]) for a in combo]
+            flat = np.ravel_multi_index(codes, dims)
+            labels = np.asarray(
+                [
+                    INTERSECTION_SEPARATOR.join(
+                        str(values[a][c]) for a, c in zip(combo, row, strict=True)
+                    )
+                    for row in zip(*codes, strict=True)
+                ],
+                dtype=object,
+            )
+            names = sorted(set(labels.tolist()))
+            rank = {name: i for i, name in enumerate(names)}
+            group = np.asarray([rank[label] for label in labels], dtype=np.int64)
+            signature = _partition_signature(group)
+            if order > 1 and signature in seen:
+                continue
+            seen.add(signature)
+            lookup = np.full(int(np.prod(dims)), -1, dtype=np.int64)
+            lookup[flat] = group
+            out.append(
+                LevelGrouping(
+                    INTERSECTION_SEPARATOR.join(combo),
+                    combo,
+                    names,
+                    np.bincount(group, weights=weights, minlength=len(names)).astype(np.int64),
+                    values,
+                    lookup,
+                )
+            )
+    return out

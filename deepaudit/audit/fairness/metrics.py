@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from deepaudit._validation import NONE, Interval, check_param
+from deepaudit._validation import NONE, Interval, OneOf, check_param
 from deepaudit.audit.fairness.inputs import (
     OVERALL,
     OWNER,
@@ -30,7 +30,12 @@ from deepaudit.audit.fairness.inputs import (
     validate_labels_scores,
     warn_tiny_groups,
 )
-from deepaudit.audit.fairness.stats import percentile_interval, resample_cells
+from deepaudit.audit.fairness.stats import (
+    BOOTSTRAPS,
+    percentile_interval,
+    poisson_resample_cells,
+    resample_cells,
+)
 from deepaudit.errors import parameter_error
 
 #: Group metrics, in the order of the table's columns.
@@ -82,6 +87,12 @@ class Cells:
     @property
     def n(self) -> int:
         return int(self.counts[0].sum())
+
+    def __add__(self, other: Cells) -> Cells:
+        """The cells of two disjoint sets of samples together (batches fold this way)."""
+        return Cells(
+            self.counts + other.counts, self.sums + other.sums, self.squares + other.squares
+        )
 
 
 def decisions(scores: np.ndarray, threshold: float | None) -> np.ndarray:
@@ -331,10 +342,12 @@ def _by_row(overall: np.ndarray, groups: np.ndarray) -> np.ndarray:
 
 
 def bootstrap_rates(
-    analysis: GroupAnalysis, n_boot: int, rng: np.random.Generator
+    analysis: GroupAnalysis, n_boot: int, rng: np.random.Generator, method: str = "multinomial"
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Group (B, C, G) and overall (B, C) rates of ``n_boot`` bootstrap resamples."""
-    return cell_rates(resample_cells(analysis.cells, n_boot, rng), resampled=True)
+    """Group (B, C, G) and overall (B, C) rates of ``n_boot`` bootstrap resamples
+    (``method``: the ordinary ``"multinomial"`` bootstrap or the one-pass ``"poisson"``)."""
+    resample = poisson_resample_cells if method == "poisson" else resample_cells
+    return cell_rates(resample(analysis.cells, n_boot, rng), resampled=True)
 
 
 def group_metrics(
@@ -348,6 +361,7 @@ def group_metrics(
     n_boot: int = 0,
     confidence: float = 0.95,
     random_state: int | np.random.Generator | None = None,
+    bootstrap: str = "multinomial",
 ) -> pd.DataFrame:
     """Fairness metrics of each group: the one function the audit and the dashboard use.
 
@@ -373,6 +387,10 @@ def group_metrics(
         With ``n_boot > 0``: percentile bootstrap intervals at ``confidence`` in
         ``<metric>_low`` / ``<metric>_high`` columns (samples resampled with replacement;
         done on the cell table, so 1,000 resamples of a million rows take about a second).
+    bootstrap
+        ``"multinomial"``: the ordinary bootstrap (N rows drawn with replacement);
+        ``"poisson"``: each row weighed by an independent Poisson(1) draw, the one-pass
+        bootstrap of streamed data (the two agree within Monte-Carlo error).
 
     Returns
     -------
@@ -386,12 +404,15 @@ def group_metrics(
     """
     check_param(OWNER, "n_boot", n_boot, [Interval(int, 0, None)])
     check_param(OWNER, "confidence", confidence, [Interval(float, 0, 1, closed="neither")])
+    check_param(OWNER, "bootstrap", bootstrap, [OneOf(BOOTSTRAPS)])
     analysis = analyse_groups(
         y_true, y_score, groups, threshold=threshold, n_bins=n_bins, class_names=class_names
     )
     frame = metrics_frame(analysis)
     if n_boot > 0:
-        rates, overall = bootstrap_rates(analysis, n_boot, np.random.default_rng(random_state))
+        rates, overall = bootstrap_rates(
+            analysis, n_boot, np.random.default_rng(random_state), bootstrap
+        )
         add_intervals(frame, rates, overall, confidence)
     return frame
 
