@@ -67,6 +67,7 @@ EXPLAIN_CONSTRAINTS = {
     ],
     "layer": [NONE, InstanceOf((str,), "the name of a module of the model")],
     "n_threads": [NONE, Interval(int, 1, None)],
+    "every_row": [InstanceOf((bool,), "a bool")],
     "progress": [InstanceOf((bool,), "a bool")],
 }
 
@@ -155,6 +156,11 @@ class ExplainConfig:
         ``transformer`` took 14-34 s with two threads and about 2 s with one.
     progress
         Show a progress bar over methods.
+    every_row
+        Also attribute every evaluation row with Integrated Gradients (streaming data
+        included), batch by batch on the audit's engine, keeping exact means per
+        feature, pixel or token: the population view beside the sampled deep dive. It
+        costs ``n_steps`` gradient passes per row, so it is off by default.
     """
 
     methods: tuple[str, ...] | list[str] | str | None = None
@@ -188,6 +194,7 @@ class ExplainConfig:
     layer: str | None = None
     n_threads: int | None = 1
     progress: bool = True
+    every_row: bool = False
 
     def __post_init__(self) -> None:
         validate_params(OWNER, vars(self), EXPLAIN_CONSTRAINTS)

@@ -19,6 +19,7 @@ from deepaudit.audit.explain import colour, findings, scoring, store, tabular
 from deepaudit.audit.explain.budget import fit_to_budget
 from deepaudit.audit.explain.case import Case, draw_samples, prepare_case
 from deepaudit.audit.explain.config import OWNER, ExplainConfig
+from deepaudit.audit.explain.every_row import every_row_results
 from deepaudit.audit.explain.latent import latent_results
 from deepaudit.audit.explain.methods import (
     METHODS,
@@ -75,21 +76,44 @@ def _check_target_settings(target: Target, config: ExplainConfig) -> None:
 
 
 def run_explain(target: Target, options: ExplainConfig, seed: int) -> FamilyResult:
-    """The explain family's entry point (see the module docstring)."""
+    """The explain family's entry point (see the module docstring).
+
+    The methods explain samples of the target's rows in memory (of a streaming
+    target: of its sample); with ``every_row``, Integrated Gradients also runs over
+    every row, batch by batch on the audit's engine.
+    """
+    _check_target_settings(target, options)
+    sample = target.sample_target()
     with limited_threads(options.n_threads):
-        return _run_explain(target, options, seed)
+        result, case = _run_explain(sample, options, seed)
+    if sample is not target:
+        target.n_evaluations += sample.n_evaluations
+        result.notes.insert(
+            0,
+            f"The data streams ({target.n_samples:,} rows): samples to explain were drawn "
+            f"from a uniform random sample of {sample.n_samples:,} rows.",
+        )
+    if options.every_row and case is not None:
+        started, before = time.perf_counter(), target.n_evaluations
+        every_row_results(result, target, case, options, seed)
+        result.metrics["every_row_seconds"] = time.perf_counter() - started
+        result.metrics["every_row_evaluations"] = target.n_evaluations - before
+    elif options.every_row:
+        result.notes.append("every_row was skipped: a generator has no evaluation rows.")
+    return result
 
 
-def _run_explain(target: Target, options: ExplainConfig, seed: int) -> FamilyResult:
+def _run_explain(
+    target: Target, options: ExplainConfig, seed: int
+) -> tuple[FamilyResult, Case | None]:
     config = options
-    _check_target_settings(target, config)
     result = FamilyResult(FAMILY)
     if target.kind == "generator" and target.discriminator is None:
         result.notes.append(
             "This generator has no discriminator: only latent sensitivity is measured."
         )
         latent_results(result, target, config, seed)
-        return result
+        return result, None
     case = prepare_case(target, config.layer, seed)
     names = resolve_methods(case, config)  # every check before the first model call
     draw_samples(case, config.n_samples, config.n_background)
@@ -111,7 +135,7 @@ def _run_explain(target: Target, options: ExplainConfig, seed: int) -> FamilyRes
     if not runs:
         result.notes.append("No attribution method fit the evaluation budget.")
         result.tables["budget"] = budget_rows
-        return result
+        return result, case
 
     quality_rows, stage_rows = scoring.quality_table(case, runs, config, seed)
     result.tables["quality"] = quality_rows
@@ -173,7 +197,7 @@ def _run_explain(target: Target, options: ExplainConfig, seed: int) -> FamilyRes
         result.metrics["ig_completeness_gap"] = row["completeness_gap"]
     if case.stratified_by is not None:
         result.metrics["stratified_by"] = case.stratified_by
-    return result
+    return result, None if target.kind == "generator" else case
 
 
 # -- one method ------------------------------------------------------------------------
@@ -203,6 +227,7 @@ register_family(
         config_class=ExplainConfig,
         run=run_explain,
         applies_to=lambda target: None,
+        streams=True,
         description="Attributions (captum, shap, lime) for every model kind, each with its "
         "faithfulness, sanity, stability and cost.",
     )

@@ -91,6 +91,7 @@ def explain_view(bundle: AuditBundle, result: FamilyResult) -> Section:
         elif modality == "tabular":
             items += tabular_items(result, methods, labels)
         items.append(curves_figure(result, methods, labels))
+    items += every_row_items(result)
     items += _tables(result)
     if "latent_sensitivity" in result.tables:
         items.append(latent_figure(result))
@@ -455,6 +456,51 @@ _TABLES = {
     ),
     "samples": ("Explained samples", "The samples explained, their class and groups."),
 }
+
+
+def every_row_items(result: FamilyResult) -> list[View]:
+    """Integrated Gradients over every evaluation row (``ExplainConfig(every_row=True)``):
+    mean |attribution| per feature or token as bars, per pixel as a heat map."""
+    n = result.metrics.get("every_row_n")
+    if n is None:
+        return []
+    gap = result.metrics.get("every_row_completeness_gap", float("nan"))
+    caption = (
+        f"Integrated Gradients on all {int(n):,} evaluation rows, folded into exact means "
+        f"(completeness gap {gap:.3f} of the output difference). The maps above explain a "
+        "few samples in depth; this is the population they come from."
+    )
+    title = "Attribution over every row"
+    if "every_row_mean_abs_map" in result.arrays:
+        values = np.asarray(result.arrays["every_row_mean_abs_map"], dtype=np.float64)
+        figure = go.Figure(go.Heatmap(z=values[::-1], colorscale="Viridis", showscale=True))
+        figure.update_layout(
+            height=320, width=360, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+            xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x"},
+        )  # fmt: skip
+        return [FigureView("every-row", title, figure, caption + " Mean |attribution| per pixel.")]
+    rows = result.tables.get("every_row_attribution") or []
+    if not rows:
+        return []
+    frame = pd.DataFrame(rows)
+    name = "feature" if "feature" in frame else "token"
+    shown = frame.dropna(subset=["mean_abs_attribution"]).head(MAX_TOKENS_SHOWN)[::-1]
+    figure = go.Figure(
+        go.Bar(
+            x=shown["mean_abs_attribution"],
+            y=[escape(v) for v in shown[name]],
+            orientation="h",
+        )
+    )
+    figure.update_layout(
+        height=max(240, 22 * len(shown) + 60),
+        xaxis_title="mean |attribution|",
+        margin={"l": 10, "r": 10, "t": 10, "b": 40},
+    )
+    return [
+        FigureView("every-row", title, figure, caption),
+        TableView("every-row-table", title + " (table)", frame, caption),
+    ]
 
 
 def _tables(result: FamilyResult) -> list[View]:
