@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import itertools
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from deepaudit.errors import DeepAuditError
 
@@ -112,21 +115,28 @@ class RayEngine:
         shipped = ray.put(target.for_worker())
         device = "cuda" if self._gpus else "cpu"
         self._actors = [worker_class.remote(shipped, device) for _ in range(self.workers)]
+        ray.get([actor.ready.remote() for actor in self._actors])  # started, model loaded
         self._actors_for = key
         return self._actors
 
     def map(
         self, target: Target, kernel: Kernel, batches: Iterator[Batch]
     ) -> Iterator[tuple[Batch, Any]]:
-        """``(batch, kernel(target, batch))`` for every batch, in order; batches go to
-        the actors round-robin, at most ``in_flight`` per actor at a time."""
+        """``(part, kernel(target, part))`` for every batch split in one part per worker
+        (so that even a single batch keeps every worker busy), in order. Parts go to the
+        actors round-robin, at most ``in_flight`` per actor at a time; the kernel is
+        shipped once."""
         actors = self._actors_of(target)
+        shipped = self._ray.put(kernel)
         pending: deque[tuple[Batch, Any]] = deque()
         limit = self.in_flight * len(actors)
-        for i, batch in enumerate(batches):
-            pending.append((batch, actors[i % len(actors)].run.remote(kernel, batch)))
-            if len(pending) >= limit:
-                yield self._collect(target, *pending.popleft())
+        sent = 0
+        for batch in batches:
+            for part in split_batch(batch, len(actors)):
+                pending.append((part, actors[sent % len(actors)].run.remote(shipped, part)))
+                sent += 1
+                if len(pending) >= limit:
+                    yield self._collect(target, *pending.popleft())
         while pending:
             yield self._collect(target, *pending.popleft())
 
@@ -149,15 +159,37 @@ class RayEngine:
             self._started_here = False
 
 
+def split_batch(batch: Batch, parts: int) -> list[Batch]:
+    """``batch`` cut into at most ``parts`` consecutive batches of near-equal size."""
+    from deepaudit.audit.stream import Batch
+
+    n = len(batch)
+    if parts <= 1 or n < 2 * parts:
+        return [batch]
+    bounds = np.linspace(0, n, parts + 1).astype(int)
+    return [
+        Batch(
+            batch.x[a:b],
+            None if batch.labels is None else batch.labels[a:b],
+            None if batch.sensitive is None else batch.sensitive.iloc[a:b].reset_index(drop=True),
+            batch.start + int(a),
+        )
+        for a, b in itertools.pairwise(bounds)
+    ]
+
+
 class _Worker:
     """A Ray actor: the model on its device, running kernels on the batches it is sent."""
 
     def __init__(self, target: Target, device: str) -> None:
         import torch
 
-        if device == "cpu":
+        if device == "cpu":  # Ray gives each actor one CPU (OMP_NUM_THREADS=1)
             torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "1"))))
         self.target = target.to(device)
+
+    def ready(self) -> bool:
+        return True
 
     def run(self, kernel: Kernel, batch: Batch) -> tuple[Any, int]:
         before = self.target.n_evaluations

@@ -15,7 +15,7 @@ import numpy as np
 from sklearn import metrics as skm
 
 from deepaudit._validation import Interval, validate_params
-from deepaudit.audit.engine import map_batches, proba_kernel
+from deepaudit.audit.engine import error_kernel, map_batches, proba_kernel
 from deepaudit.audit.registry import FamilySpec, register_family
 from deepaudit.audit.target import Target
 from deepaudit.results import Evidence, FamilyResult, Finding, severity_against
@@ -31,6 +31,7 @@ OVERVIEW_CONSTRAINTS = {
     "n_generated": [Interval(int, 2, None)],
     "max_moment_gap": [Interval(float, 0, None, closed="neither")],
     "exact_rows": [Interval(int, 1, None)],
+    "max_saved_rows": [Interval(int, 0, None)],
 }
 
 #: Score bins of the ROC AUC computed from aggregates (beyond ``exact_rows``).
@@ -71,6 +72,7 @@ class OverviewConfig:
     n_generated: int = 1000
     max_moment_gap: float = 0.25
     exact_rows: int = 1_000_000
+    max_saved_rows: int = 200_000
 
     def __post_init__(self) -> None:
         validate_params("OverviewConfig", vars(self), OVERVIEW_CONSTRAINTS)
@@ -306,7 +308,7 @@ def _run_classifier(target: Target, options: OverviewConfig) -> FamilyResult:
         tally.add(proba, batch.labels)
     result = FamilyResult(FAMILY)
     names = target.class_names or [str(c) for c in range(tally.n_classes)]
-    if tally.exact and not target.streaming:
+    if tally.exact and not target.streaming and tally.n <= options.max_saved_rows:
         proba = tally.proba()
         result.arrays["predicted"] = proba.argmax(axis=1).astype(np.int64)
         result.arrays["proba"] = proba.astype(np.float32)
@@ -523,18 +525,47 @@ def _run_generator(target: Target, options: OverviewConfig, seed: int) -> Family
     return result
 
 
+def _stream_autoencoder(target: Target, options: OverviewConfig, seed: int) -> FamilyResult:
+    """An autoencoder on streamed data: the error distribution from the sample, the mean
+    error and the flag rate over every row (batch by batch, on the audit's engine)."""
+    sample = target.sample_target()
+    result = _run_autoencoder(sample, options)
+    threshold = sample.anomaly_threshold
+    n, total, flagged = 0, 0.0, 0
+    for _, errors in map_batches(target, error_kernel, desc="overview"):
+        n, total, flagged = (
+            n + len(errors),
+            total + float(errors.sum()),
+            flagged + int((errors > threshold).sum()),
+        )
+    target.n_evaluations += sample.n_evaluations
+    result.metrics.update(n_samples=n, mean_error=total / n, flag_rate=flagged / n)
+    if "reference_mean_error" in result.metrics:
+        result.metrics["error_ratio"] = (
+            total / n / max(result.metrics["reference_mean_error"], 1e-12)
+        )
+    for finding in result.findings:
+        if finding.check == "flag_rate":
+            finding.message = (
+                f"{flagged / n:.1%} of {n:,} samples are flagged as anomalies "
+                f"(reconstruction error above {threshold:.4g})."
+            )
+            finding.evidence.value = flagged / n
+    result.notes.insert(
+        0,
+        f"The data streams ({n:,} rows): mean error and flag rate cover every row; the "
+        f"histogram, quantiles and findings' examples come from a uniform random sample of "
+        f"{sample.n_samples:,} rows.",
+    )
+    return result
+
+
 def run_overview(target: Target, options: OverviewConfig, seed: int) -> FamilyResult:
     """The overview family's entry point (see the module docstring)."""
     if target.kind == "classifier":
         return _run_classifier(target, options)
-    if target.streaming:  # autoencoders' error histograms read the sample
-        result = run_overview(target.sample_target(), options, seed)
-        result.notes.insert(
-            0,
-            f"The data streams ({target.n_samples:,} rows): reconstruction errors were "
-            f"measured on a uniform random sample of {len(target.data):,} rows.",
-        )
-        return result
+    if target.streaming and target.kind == "autoencoder":
+        return _stream_autoencoder(target, options, seed)
     if target.kind == "autoencoder":
         return _run_autoencoder(target, options)
     return _run_generator(target, options, seed)

@@ -248,6 +248,7 @@ class StreamProfile:
     dtype: torch.dtype | None = None
     minimum: np.ndarray | None = None  # per column (tabular) or overall (1 value)
     maximum: np.ndarray | None = None
+    column_sum: np.ndarray | None = None  # tabular: per column, for exact means
     has_labels: bool = False
     label_range: tuple[int, int] | None = None
     #: Distinct combinations of the sensitive attributes, with a ``count`` column.
@@ -350,6 +351,9 @@ def profile_stream(
         hi = flat.max(dim=0).values.double().numpy()
         profile.minimum = lo if profile.minimum is None else np.minimum(profile.minimum, lo)
         profile.maximum = hi if profile.maximum is None else np.maximum(profile.maximum, hi)
+        if tabular:
+            total = flat.double().sum(dim=0).numpy()
+            profile.column_sum = total if profile.column_sum is None else profile.column_sum + total
         digest.update(x.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
         if batch.labels is not None:
             labels = np.asarray(batch.labels)

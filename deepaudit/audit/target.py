@@ -189,6 +189,8 @@ class Target:
 
         self.stream: DataStream | None = None
         self.profile: StreamProfile | None = None
+        #: Tabular streams: each column's mean over every row (the sample keeps it).
+        self.column_means: np.ndarray | None = None
         if is_streaming_source(data):
             if kind == "generator":
                 raise parameter_error(
@@ -225,6 +227,8 @@ class Target:
                         )
                     )
             self.stream = stream
+            if self.profile.column_sum is not None:
+                self.column_means = self.profile.column_sum / self.profile.n_rows
             data = self.profile.sample_x
             labels = self.profile.sample_labels
             sensitive = self.profile.sample_sensitive

@@ -240,7 +240,7 @@ def prepare_case(target: Target, layer: str | None, seed: int) -> Case:
     )
     if target.modality == "tabular":
         case.codec = TabularCodec(space, list(target.feature_names))
-        case.reference = reference_row(target.data, space)
+        case.reference = reference_row(target.data, space, target.column_means)
     if target.modality == "text":
         case.unk_id = next((target.vocab.index(t) for t in UNKNOWN_TOKENS if t in target.vocab), 0)
         case.layer = find_layer(
@@ -330,11 +330,14 @@ def feature_space(target: Target, input_shape: tuple[int, ...]) -> FeatureSpace:
     return FeatureSpace("tabular", input_shape, names, groups, kinds)
 
 
-def reference_row(data: torch.Tensor, space: FeatureSpace) -> torch.Tensor:
+def reference_row(
+    data: torch.Tensor, space: FeatureSpace, means: np.ndarray | None = None
+) -> torch.Tensor:
     """The tabular "absent" row: numeric columns at their mean, categorical features at
-    their most frequent category."""
+    their most frequent category (in ``data``). ``means``: the columns' means when
+    ``data`` is a sample of rows that stream (the mean over every row)."""
     x = data.double()
-    row = x.mean(dim=0)
+    row = x.mean(dim=0) if means is None else torch.as_tensor(means, dtype=torch.float64)
     for cols, kind in zip(space.groups, space.kinds, strict=True):
         if kind == "code":
             values, counts = torch.unique(x[:, cols[0]], return_counts=True)
