@@ -46,7 +46,9 @@ def tabular_bundle(tmp_path_factory) -> AuditBundle:
     from tests.conftest import tabular_target
 
     target = tabular_target.__wrapped__(np.random.default_rng(0))
-    return _bundle(target, tmp_path_factory.mktemp("robustness") / "tab", norms=("Linf", "L2"))
+    return _bundle(
+        target, tmp_path_factory.mktemp("robustness") / "tab", norms=("Linf", "L2"), every_row=True
+    )
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +71,7 @@ def test_the_section_holds_every_view_and_the_findings_point_at_them(tabular_bun
     for key in (
         "metrics", "curve_plot", "curve_plot_sex", "curve_plot_age", "flip_plot",
         "natural_plot", "curve", "clean_accuracy", "flip_epsilon", "group_gaps", "natural",
-        "sanity", "examples",
+        "sanity", "examples", "every_row_plot", "every_row_robust_accuracy",
     ):  # fmt: skip
         assert key in keys, key
     assert len(set(keys)) == len(keys)
@@ -82,7 +84,7 @@ def test_the_section_holds_every_view_and_the_findings_point_at_them(tabular_bun
 def test_tables_show_the_bundles_numbers(tabular_bundle):
     result = tabular_bundle["robustness"]
     section = family_section(tabular_bundle, "robustness")
-    for key in ("curve", "flip_epsilon", "group_gaps", "sanity"):
+    for key in ("curve", "flip_epsilon", "group_gaps", "sanity", "every_row_robust_accuracy"):
         item = section.item(key)
         assert isinstance(item, TableView)
         pd.testing.assert_frame_equal(item.frame, pd.DataFrame(result.tables[key]))
@@ -109,6 +111,38 @@ def test_the_curve_plots_the_saved_accuracies_with_their_intervals(tabular_bundl
     assert sorted(t.name for t in by_sex.data) == [
         "PGD L2 · female", "PGD L2 · male", "PGD L∞ · female", "PGD L∞ · male",
     ]  # fmt: skip
+
+
+def test_the_every_row_plot_shows_overall_and_the_first_attributes_groups(tabular_bundle):
+    result = tabular_bundle["robustness"]
+    rows = result.tables["every_row_robust_accuracy"]
+    assert {r["attribute"] for r in rows} == {"overall", "sex", "age"}
+    figure = family_section(tabular_bundle, "robustness").item("every_row_plot").figure
+    assert [t.name for t in figure.data] == ["overall", "sex=female", "sex=male"]
+    assert figure.layout.legend.title.text == "sex"
+    for trace, (attribute, group) in zip(
+        figure.data, [("overall", "all"), ("sex", "female"), ("sex", "male")], strict=True
+    ):
+        part = [r for r in rows if (r["attribute"], r["group"]) == (attribute, group)]
+        assert list(trace.x) == [r["eps"] for r in part]
+        assert list(trace.y) == [r["robust_accuracy"] for r in part]
+        np.testing.assert_allclose(
+            trace.error_y.arrayminus, [r["robust_accuracy"] - r["low"] for r in part]
+        )
+    assert result.metrics["every_row_n"] == 200
+
+
+def test_the_every_row_plot_escapes_names_from_data():
+    table = pd.DataFrame(
+        [
+            {"attribute": a, "group": g, "eps": e, "robust_accuracy": 0.5, "low": 0.4, "high": 0.6}
+            for a, g in [("overall", "all"), ("<i>x</i>", '"a"&b')]
+            for e in (0.1, 0.2)
+        ]
+    )
+    figure = view.every_row_figure(table)
+    assert [t.name for t in figure.data] == ["overall", "&lt;i&gt;x&lt;/i&gt;=&#34;a&#34;&amp;b"]
+    assert figure.layout.legend.title.text == "&lt;i&gt;x&lt;/i&gt;"
 
 
 def test_image_examples_show_original_adversarial_and_perturbation(image_bundle):

@@ -95,6 +95,7 @@ ROBUSTNESS_CONSTRAINTS = {
     "max_non_monotone_fraction": [_SHARE],
     "max_evasion_rate": [_SHARE],
     "max_latent_flip_rate": [_SHARE],
+    "every_row": [InstanceOf((bool,), "a bool")],
     "progress": [InstanceOf((bool,), "a bool")],
 }
 
@@ -175,6 +176,15 @@ class RobustnessConfig:
     max_latent_flip_rate
         Generators: share of samples whose label may change under a small random
         latent perturbation.
+    every_row
+        Classifiers: also attack *every* evaluation row (streaming data included) with
+        PGD at each ε of the grid of the first norm in ``norms``, batch by batch on the
+        audit's engine (Ray spreads the batches over workers), and keep exact counts of
+        the rows still correct, overall and per sensitive group (table
+        ``every_row_robust_accuracy``). A row broken at an ε counts as broken at every
+        larger one. Each row costs up to ``steps × len(grid)`` gradient passes (times
+        ``restarts``), so it is off by default; the other attacks still study the
+        seeded subset of ``n_samples`` rows.
     progress
         Show progress bars.
     """
@@ -216,6 +226,7 @@ class RobustnessConfig:
     max_non_monotone_fraction: float = 0.1
     max_evasion_rate: float = 0.2
     max_latent_flip_rate: float = 0.1
+    every_row: bool = False
     progress: bool = True
 
     def __post_init__(self) -> None:

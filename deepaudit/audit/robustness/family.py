@@ -1,7 +1,10 @@
-"""The ``robustness`` family's entry point: which targets it applies to, and the dispatch
-to the classifier, autoencoder and generator audits."""
+"""The ``robustness`` family's entry point: which targets it applies to, the dispatch
+to the classifier, autoencoder and generator audits (on the rows in memory: a streaming
+target's sample), and the optional PGD pass over every row of a classifier."""
 
 from __future__ import annotations
+
+import time
 
 from tqdm.auto import tqdm
 
@@ -9,6 +12,7 @@ from deepaudit.audit.registry import FamilySpec, register_family
 from deepaudit.audit.robustness.autoencoder import run_autoencoder
 from deepaudit.audit.robustness.classifier import run_classifier
 from deepaudit.audit.robustness.config import OWNER, RobustnessConfig
+from deepaudit.audit.robustness.every_row import every_row_results
 from deepaudit.audit.robustness.findings import FAMILY
 from deepaudit.audit.robustness.generator import run_generator
 from deepaudit.audit.robustness.space import embedding_layer, mutable_columns
@@ -58,8 +62,43 @@ def check_options(target: Target, options: RobustnessConfig) -> None:
 
 
 def run_robustness(target: Target, options: RobustnessConfig, seed: int) -> FamilyResult:
-    """Attack ``target`` as its kind requires; every random choice follows ``seed``."""
+    """Attack ``target`` as its kind requires; every random choice follows ``seed``.
+
+    The attacks study rows in memory (of a streaming target: its sample); with
+    ``every_row``, a classifier's every row is also attacked with PGD, batch by batch on
+    the audit's engine.
+    """
     check_options(target, options)
+    sample = target.sample_target()
+    result = _run_in_depth(sample, options, seed)
+    if sample is not target:
+        target.n_evaluations += sample.n_evaluations
+        result.notes.insert(
+            0,
+            f"The data streams ({target.n_samples:,} rows): the attacks, checks and "
+            f"examples used a uniform random sample of {sample.n_samples:,} rows "
+            f"(Target(sample_size=...), sample_seed={target.profile.sample_seed})"
+            + (
+                "; the every-row PGD pass read every row."
+                if options.every_row and target.kind == "classifier"
+                else "."
+            ),
+        )
+    if options.every_row and target.kind == "classifier":
+        started, before = time.perf_counter(), target.n_evaluations
+        every_row_results(result, target, options, seed)
+        result.metrics["every_row_seconds"] = time.perf_counter() - started
+        result.metrics["every_row_evaluations"] = target.n_evaluations - before
+    elif options.every_row:
+        result.notes.append(
+            f"every_row was skipped: it counts the rows of a classifier that stay correct "
+            f"under attack, and this target is {'an' if target.kind[0] in 'aeiou' else 'a'} "
+            f"{target.kind}."
+        )
+    return result
+
+
+def _run_in_depth(target: Target, options: RobustnessConfig, seed: int) -> FamilyResult:
     bar = tqdm(desc="robustness", unit="stage", disable=not options.progress, leave=False)
 
     def tick(stage: str) -> None:
@@ -83,6 +122,7 @@ register_family(
         run=run_robustness,
         applies_to=applies_to,
         validate=check_options,
+        streams=True,
         description="Adversarial robustness (PGD, FGSM, minimal ε, Square; word substitution), "
         "natural perturbations, robustness per group, and gradient-masking checks.",
     )

@@ -2,8 +2,9 @@
 gaps between groups, natural perturbations, sanity checks and adversarial examples.
 
 It only reads the bundle: curves plot the saved ``curve`` table (with its Wilson
-intervals as error bars), bars the saved medians and gaps, image examples are mosaics of
-the saved arrays. Autoencoder and generator results use the same tables with their own
+intervals as error bars; with ``every_row``, the ``every_row_robust_accuracy`` table of
+every row too), bars the saved medians and gaps, image examples are mosaics of the saved
+arrays. Autoencoder and generator results use the same tables with their own
 columns (``success_rate`` and ``direction``; ``latent_stability``).
 """
 
@@ -15,7 +16,14 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from deepaudit.reports.views.base import FigureView, Section, TableView, TextView, register_view
+from deepaudit.reports.views.base import (
+    FigureView,
+    Section,
+    TableView,
+    TextView,
+    escape,
+    register_view,
+)
 from deepaudit.reports.views.common import image_figure, image_grid, metrics_frame
 
 if TYPE_CHECKING:
@@ -49,6 +57,10 @@ _CAPTIONS = {
     "share whose label changes; random directions against the direction PGD finds that moves "
     "the output most.",
     "clean_accuracy": "Accuracy on every evaluation sample, overall and per group.",
+    "every_row_robust_accuracy": "Every evaluation row attacked with PGD at each ε of the "
+    "first norm's grid (streaming data included): the share still correct, overall and per "
+    "group, with Wilson intervals, and the clean accuracy of the same rows. A row broken at "
+    "an ε counts as broken at every larger one. Exact counts over all rows, not a sample.",
 }
 
 
@@ -97,6 +109,41 @@ def curve_figure(curve: pd.DataFrame, attribute: str = "overall") -> go.Figure:
         yaxis_range=[0, 1.02],
         margin={"l": 40, "r": 10, "t": 30, "b": 40},
         legend_title_text=None if attribute == "overall" else attribute,
+    )
+    return figure
+
+
+def every_row_figure(table: pd.DataFrame) -> go.Figure:
+    """Robust accuracy of every row against ε: overall, and one line per group of the
+    first sensitive attribute, with Wilson intervals."""
+    attributes = [a for a in table["attribute"].unique() if a != "overall"]
+    shown = ["overall", *attributes[:1]]
+    figure = go.Figure()
+    for (attribute, group), part in table[table["attribute"].isin(shown)].groupby(
+        ["attribute", "group"], sort=False
+    ):
+        part = part.sort_values("eps")
+        name = "overall" if attribute == "overall" else f"{attribute}={group}"
+        figure.add_trace(
+            go.Scatter(
+                x=part["eps"],
+                y=part["robust_accuracy"],
+                mode="lines+markers",
+                name=escape(name),
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": (part["high"] - part["robust_accuracy"]).clip(lower=0),
+                    "arrayminus": (part["robust_accuracy"] - part["low"]).clip(lower=0),
+                },
+            )
+        )
+    figure.update_layout(
+        xaxis_title="ε (scaled units)",
+        yaxis_title="robust accuracy (every row)",
+        yaxis_range=[0, 1.02],
+        margin={"l": 40, "r": 10, "t": 30, "b": 40},
+        legend_title_text=escape(attributes[0]) if attributes else None,
     )
     return figure
 
@@ -225,6 +272,16 @@ def robustness_view(bundle: AuditBundle, result: FamilyResult) -> Section:
                     _CAPTIONS["curve"],
                 )
             )
+    every_row = _frame(result, "every_row_robust_accuracy")
+    if not every_row.empty:
+        items.append(
+            FigureView(
+                "every_row_plot",
+                "Robustness of every row against ε",
+                every_row_figure(every_row),
+                _CAPTIONS["every_row_robust_accuracy"],
+            )
+        )
     flips = _frame(result, "flip_epsilon")
     if not flips.empty:
         items.append(
@@ -267,6 +324,7 @@ def robustness_view(bundle: AuditBundle, result: FamilyResult) -> Section:
         )
     titles = {
         "curve": "Accuracy under attack",
+        "every_row_robust_accuracy": "Accuracy under attack, every row",
         "clean_accuracy": "Clean accuracy",
         "flip_epsilon": "Flipping ε",
         "group_gaps": "Gaps between groups",
