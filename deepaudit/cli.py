@@ -96,6 +96,12 @@ def audit(
     max_samples: Annotated[
         int | None, typer.Option(help="Audit at most this many samples.")
     ] = None,
+    engine: Annotated[
+        str, typer.Option(help="Where per-batch work runs: local, or ray (deepaudit[ray]).")
+    ] = "local",
+    workers: Annotated[
+        int | None, typer.Option(help="Ray workers (default: one per GPU, else per CPU).")
+    ] = None,
 ) -> None:
     """Audit one model and save the run folder (bundle.json, arrays.npz, report.html)."""
     from deepaudit.audit import AuditConfig, run_audit
@@ -108,6 +114,8 @@ def audit(
             device=device,
             max_samples=max_samples,
             output_dir=out,
+            engine=engine,
+            workers=workers,
         )
         bundle = run_audit(target, config)
     except DeepAuditError as exc:

@@ -43,6 +43,42 @@ def test_audit_a_target_factory_and_say_where_it_went(tmp_path):
     assert bundle.provenance["device"] == "cpu"
 
 
+STREAM_FACTORY = textwrap.dedent(
+    """
+    from pathlib import Path
+    import numpy as np, pandas as pd, torch
+    import deepaudit as da
+
+    def make():
+        torch.manual_seed(0)
+        rng = np.random.default_rng(0)
+        frame = pd.DataFrame(rng.normal(size=(500, 3)).astype("float32"), columns=list("abc"))
+        frame["y"] = (frame["a"] > 0).astype(int)
+        frame["sex"] = rng.choice(["f", "m"], 500)
+        path = Path(__file__).with_name("eval.parquet")
+        frame.to_parquet(path)
+        return da.Target(torch.nn.Linear(3, 2), modality="tabular", data=path, labels="y",
+                         sensitive=["sex"], name="streamed", sample_size=100)
+    """
+)
+
+
+def test_audit_a_streaming_target_on_the_local_engine(tmp_path):
+    (tmp_path / "stream.py").write_text(STREAM_FACTORY)
+    out = tmp_path / "run"
+    result = runner.invoke(
+        app,
+        ["audit", f"{tmp_path / 'stream.py'}:make", "--out", str(out), "--device", "cpu",
+         "-f", "overview", "-f", "fairness", "--engine", "local"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    bundle = da.load_bundle(out)
+    assert bundle.target["n_samples"] == 500
+    assert bundle.target["streaming"]["sample_size"] == 100
+    assert bundle["overview"].metrics["n_samples"] == 500
+    assert bundle.provenance["engine"] == "local"
+
+
 def test_bad_input_exits_with_a_clear_message(tmp_path):
     (tmp_path / "mine.py").write_text(FACTORY)
     result = runner.invoke(
