@@ -202,13 +202,12 @@ class Target:
                 raise parameter_error(
                     "data", _OWNER, f"a DataLoader for streamed {modality} data", data
                 )
-            rows = batch_size or batch_size_for(1024, self.memory_budget_mb)
             stream, labels, sensitive = as_stream(
                 data,
                 labels=labels,
                 sensitive=sensitive,
                 feature_names=feature_names,
-                batch_size=rows,
+                batch_size=batch_size,
             )
             if feature_names is None and hasattr(stream, "features"):
                 feature_names = stream.features
