@@ -31,19 +31,7 @@ def resample_cells(cells: Any, n_boot: int, rng: np.random.Generator) -> Any:
     time (intervals are per class, so the classes need not share a resample).
     """
     n = cells.n
-    out_counts = np.empty((n_boot, *cells.counts.shape))
-    out_sums = np.empty_like(out_counts)
-    for c in range(cells.counts.shape[0]):
-        counts = cells.counts[c].ravel()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.where(counts > 0, cells.sums[c].ravel() / counts, 0.0)
-            var = np.where(counts > 0, cells.squares[c].ravel() / counts - mean**2, 0.0)
-        var = np.clip(var, 0.0, None)
-        drawn = rng.multinomial(n, counts / n, size=n_boot).astype(np.float64)
-        noise = rng.standard_normal(drawn.shape) * np.sqrt(drawn * var)
-        out_counts[:, c] = drawn.reshape(n_boot, *cells.counts.shape[1:])
-        out_sums[:, c] = (drawn * mean + noise).reshape(n_boot, *cells.counts.shape[1:])
-    return type(cells)(counts=out_counts, sums=out_sums, squares=np.zeros(0))
+    return _resample(cells, n_boot, rng, lambda counts: rng.multinomial(n, counts / n, size=n_boot))
 
 
 def poisson_resample_cells(cells: Any, n_boot: int, rng: np.random.Generator) -> Any:
@@ -55,9 +43,17 @@ def poisson_resample_cells(cells: Any, n_boot: int, rng: np.random.Generator) ->
     2012). A cell's resampled count is the sum of its samples' weights, and a sum of
     ``n`` independent Poisson(1) weights is Poisson(``n``): drawing that per cell is the
     per-sample scheme exactly, at a cost that does not grow with rows, and the same
-    however the rows were split into batches or workers. Score sums are drawn as in
-    :func:`resample_cells`.
+    however the rows were split into batches or workers.
     """
+    return _resample(
+        cells, n_boot, rng, lambda counts: rng.poisson(counts, size=(n_boot, len(counts)))
+    )
+
+
+def _resample(cells: Any, n_boot: int, rng: np.random.Generator, draw) -> Any:
+    """Resampled cell tables, one class at a time: counts from ``draw(counts)`` (B×K);
+    within a cell, the sum of the resampled scores from its exact mean and variance
+    given the count (a normal approximation)."""
     out_counts = np.empty((n_boot, *cells.counts.shape))
     out_sums = np.empty_like(out_counts)
     for c in range(cells.counts.shape[0]):
@@ -66,7 +62,7 @@ def poisson_resample_cells(cells: Any, n_boot: int, rng: np.random.Generator) ->
             mean = np.where(counts > 0, cells.sums[c].ravel() / counts, 0.0)
             var = np.where(counts > 0, cells.squares[c].ravel() / counts - mean**2, 0.0)
         var = np.clip(var, 0.0, None)
-        drawn = rng.poisson(counts, size=(n_boot, len(counts))).astype(np.float64)
+        drawn = np.asarray(draw(counts), dtype=np.float64)
         noise = rng.standard_normal(drawn.shape) * np.sqrt(drawn * var)
         out_counts[:, c] = drawn.reshape(n_boot, *cells.counts.shape[1:])
         out_sums[:, c] = (drawn * mean + noise).reshape(n_boot, *cells.counts.shape[1:])
