@@ -103,6 +103,10 @@ class RayEngine:
         self._actors: list[Any] = []
         self._actors_for: int | None = None
 
+    def start(self, target: Target) -> None:
+        """Start the actors for ``target``'s model now (otherwise: on first use)."""
+        self._actors_of(target)
+
     def _actors_of(self, target: Target) -> list[Any]:
         """Actors holding ``target``'s model (started on first use, reused after)."""
         key = id(target.model)

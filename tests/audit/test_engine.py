@@ -22,6 +22,18 @@ from tests.audit import scale_toys as toys
 OPTIONS = {
     "fairness": {"counterfactual": False, "mitigation": False, "n_bootstrap": 100},
     "explain": {"methods": ["integrated_gradients"], "every_row": True, "progress": False},
+    "robustness": {
+        "every_row": True,
+        "n_samples": 40,
+        "steps": 3,
+        "n_bootstrap": 50,
+        "query_samples": 4,
+        "query_budget": 20,
+        "natural_samples": 20,
+        "monotonicity_samples": 4,
+        "bisection_steps": 0,
+        "progress": False,
+    },
 }
 
 
@@ -65,7 +77,7 @@ def frame() -> pd.DataFrame:
 
 def _run(target: da.Target, engine: str, workers: int | None = None) -> da.AuditBundle:
     config = da.AuditConfig(
-        families=["overview", "explain", "fairness"],
+        families=["overview", "explain", "fairness", "robustness"],
         options=OPTIONS,
         engine=engine,
         workers=workers,
@@ -104,6 +116,7 @@ def test_ray_engine_gives_the_same_bundle_numbers_as_the_local_one(local_ray, fr
     for key in a:
         np.testing.assert_allclose(b[key], a[key], rtol=1e-6, atol=1e-9, err_msg=str(key))
     assert remote["explain"].metrics["every_row_n"] == len(frame)
+    assert remote["robustness"].metrics["every_row_n"] == len(frame)
     assert remote.provenance["model_evaluations"] == local.provenance["model_evaluations"]
 
 

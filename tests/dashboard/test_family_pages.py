@@ -234,3 +234,30 @@ def test_robustness_image_examples_are_drawn_by_the_view(runs_root, run_paths):
     if epsilons[0] < found:
         assert "robustness-examples" not in _chart_keys(at)
         assert at.info[0].value == "No saved adversarial example breaks the model within this ε."
+
+
+def test_a_streamed_run_opens_and_says_its_slider_reads_a_sample(tmp_path):
+    from tests.audit import scale_toys as toys
+
+    frame = toys.table(n=4000, seed=2)
+    target = toys.from_parquet(frame, toys.model(), tmp_path, sample_size=500)
+    target.name = "streamed"
+    options = {
+        "fairness": {"counterfactual": False, "mitigation": False, "n_bootstrap": 50},
+        "explain": {"methods": ["integrated_gradients"], "every_row": True, "progress": False},
+    }
+    config = da.AuditConfig(
+        families=["overview", "explain", "fairness"],
+        options=options,
+        output_dir=tmp_path / "runs" / "streamed",
+        progress=False,
+    )
+    bundle = da.run_audit(target, config)
+    assert len(bundle["fairness"].arrays["labels"]) == 500  # bounded, whatever the rows
+    at = on_page(tmp_path / "runs", "fairness", "streamed")
+    captions = " ".join(c.value for c in at.caption)
+    assert "a seeded random sample of the 4,000 rows" in captions
+    live = group_metrics(**live_inputs(bundle["fairness"], "sex"))
+    assert int(live.loc[0, "count"]) == 500
+    at = on_page(tmp_path / "runs", "explanations", "streamed")
+    assert not at.exception

@@ -55,6 +55,17 @@ def live_metrics(
     return frame, [str(w.message) for w in caught]
 
 
+def _sampled_from(result: FamilyResult) -> str:
+    """Words saying the slider's rows are a sample, when the audit covered more rows."""
+    saved, total = result.metrics.get("live_rows"), result.metrics.get("n_samples")
+    if saved is None or total is None or saved >= total:
+        return ""
+    return (
+        f": a seeded random sample of the {int(total):,} rows its tables cover (move the "
+        "slider to explore; the audit's own tables are exact)"
+    )
+
+
 def threshold_range(result: FamilyResult) -> tuple[float, float, float, float]:
     """(low, high, step, the audit's value) of the threshold slider."""
     if "errors" in result.arrays:
@@ -155,7 +166,7 @@ def _live_panel(result: FamilyResult, grouping: str, metric: str) -> None:
     st.caption(
         f"Recomputed with {rule} (the audit used {'the predicted class' if multiclass and result.metrics.get('threshold') is None else f'{audited:.4g}'}) "
         f"by {function} on the {int(frame.loc[frame['group'] == OVERALL, 'count'].iloc[0]):,} "
-        "samples the audit saved."
+        "samples the audit saved" + _sampled_from(result) + "."
     )
     shown = frame
     if "class" in frame.columns and frame["class"].nunique() > 1:
