@@ -239,3 +239,37 @@ def test_a_streamed_autoencoder_reports_every_rows_error(rng):
     assert b.metrics["flag_rate"] == a.metrics["flag_rate"]
     assert 0 < a.metrics["flag_rate"] < 1
     assert len(b.arrays["errors"]) == 300  # the distribution is drawn from the sample
+
+
+def test_a_streamed_autoencoders_flag_rates_by_group_cover_every_row(rng):
+    torch.manual_seed(0)
+    n = 3000
+    group = rng.choice(["a", "b"], n, p=[0.7, 0.3])
+    x = torch.rand(n, 6) + torch.from_numpy((group == "b")[:, None] * 0.6).float()
+    net = torch.nn.Sequential(torch.nn.Linear(6, 3), torch.nn.ReLU(), torch.nn.Linear(3, 6))
+    kwargs = {"kind": "autoencoder", "modality": "tabular", "anomaly_threshold": 0.9}
+    memory = da.Target(net, data=x, sensitive={"group": group}, **kwargs)
+    stream = da.Target(
+        net,
+        data=DataLoader(TensorDataset(x), batch_size=400),
+        sensitive={"group": group},
+        sample_size=200,
+        **kwargs,
+    )
+    options = {"fairness": {"counterfactual": False, "n_bootstrap": 300}}
+    config = da.AuditConfig(families=["fairness"], options=options, progress=False)
+    a = da.run_audit(memory, config)["fairness"]
+    b = da.run_audit(stream, config)["fairness"]
+    assert b.metrics["bootstrap"] == "poisson" and b.metrics["live_rows"] == 200
+    for row_a, row_b in zip(a.tables["anomaly_groups"], b.tables["anomaly_groups"], strict=True):
+        assert row_b["group"] == row_a["group"] and row_b["count"] == row_a["count"]
+        assert row_b["flag_rate"] == row_a["flag_rate"]
+        assert row_b["mean_error"] == pytest.approx(row_a["mean_error"], rel=1e-6)
+        for metric in ("flag_rate", "mean_error"):  # Poisson vs ordinary: similar widths
+            width_a = row_a[f"{metric}_high"] - row_a[f"{metric}_low"]
+            width_b = row_b[f"{metric}_high"] - row_b[f"{metric}_low"]
+            assert row_b[f"{metric}_low"] <= row_b[metric] <= row_b[f"{metric}_high"]
+            assert 0.7 < width_b / width_a < 1.4, (metric, row_a["group"])
+    rates = {r["group"]: r["flag_rate"] for r in b.tables["anomaly_groups"]}
+    assert rates["b"] > rates["a"] + 0.2  # the planted shift makes group b unusual
+    assert b.tables["disparity_tests"][0]["severity"] == "fail"

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from deepaudit.audit.engine import map_batches, proba_kernel
+from deepaudit.audit.engine import error_kernel, map_batches, proba_kernel
 from deepaudit.audit.fairness import classifier, counterfactual, generative, identity, mitigation
 from deepaudit.audit.fairness.config import FairnessConfig
 from deepaudit.audit.fairness.findings import (
@@ -25,6 +25,7 @@ from deepaudit.audit.fairness.groups import (
     groupings_from_levels,
     make_groupings,
 )
+from deepaudit.audit.fairness.inputs import OVERALL
 from deepaudit.audit.fairness.metrics import TOP_LABEL, build_cells
 from deepaudit.audit.fairness.stats import decide
 from deepaudit.audit.target import Target
@@ -126,15 +127,7 @@ def run_fairness(target: Target, options: FairnessConfig, seed: int) -> FamilyRe
     if target.kind == "classifier":
         _run_classifier(target, attributes, options, seed, result)
     elif target.kind == "autoencoder":
-        sample = target.sample_target()
-        _run_autoencoder(sample, attributes, options, seed, result)
-        if sample is not target:
-            target.n_evaluations += sample.n_evaluations
-            result.notes.insert(
-                0,
-                f"The data streams ({target.n_samples:,} rows): flag rates by group were "
-                f"measured on a uniform random sample of {sample.n_samples:,} rows.",
-            )
+        _run_autoencoder(target, attributes, options, seed, result)
     else:
         _run_generator(target, options, seed, result)
     return result
@@ -468,29 +461,40 @@ def _decide_single(value: float, low: float, high: float, options: FairnessConfi
 
 
 def _run_autoencoder(target, attributes, options, seed, result) -> None:
+    sample = target.sample_target()
     with _timed(result, target, "reconstruction errors"):
-        errors = target.reconstruction_error().astype(np.float64)
-    threshold = float(target.anomaly_threshold)
-    groupings = make_groupings(target.sensitive, attributes, options.max_intersection_order, _OWNER)
+        threshold = float(sample.anomaly_threshold)
+        groupings, cells, errors, codes = _anomaly_cells(target, attributes, threshold, options)
     tables = generative.AnomalyTables()
     rng = _rng(seed, _GROUPS)
     with _timed(result, target, "group metrics and bootstrap"):
-        for grouping in groupings:
-            generative.audit_anomaly_grouping(errors, threshold, grouping, options, rng, tables)
+        for grouping, grouping_cells in zip(groupings, cells, strict=True):
+            generative.audit_anomaly_grouping(
+                None if grouping_cells is not None else errors,
+                threshold,
+                grouping,
+                options,
+                rng,
+                tables,
+                cells=grouping_cells,
+            )
     decide_rows(tables.test_rows, options)
     result.tables["anomaly_groups"] = tables.group_rows
     result.tables["disparity_tests"] = tables.test_rows
     result.tables["group_codes"] = codes_table(groupings)
     result.arrays["errors"] = errors
-    result.arrays["group_codes"] = codes_array(groupings)
+    result.arrays["group_codes"] = codes
+    overall = next(r for r in tables.group_rows if r["group"] == OVERALL)
     result.metrics.update(
         n_samples=target.n_samples,
         anomaly_threshold=threshold,
-        flag_rate=float(np.mean(errors > threshold)),
+        flag_rate=overall["flag_rate"],
         groupings=[g.name for g in groupings],
         n_tests=len(tables.test_rows),
         n_failed=sum(r["severity"] == "fail" for r in tables.test_rows),
         correction=options.correction,
+        bootstrap="poisson" if target.streaming else "multinomial",
+        live_rows=len(errors),
     )
     result.findings.extend(disparity_findings(tables.test_rows, options, "disparity_tests"))
     small = small_group_finding(tables.small_groups, options, "anomaly_groups")
@@ -498,7 +502,39 @@ def _run_autoencoder(target, attributes, options, seed, result) -> None:
         result.findings.append(small)
     if options.counterfactual and target.modality == "tabular":
         with _timed(result, target, "counterfactual flips"):
-            _counterfactual(target, attributes, options, seed, result)
+            _counterfactual(sample, attributes, options, seed, result)
+    if sample is not target:
+        target.n_evaluations += sample.n_evaluations
+        result.notes.insert(
+            0,
+            f"The data streams ({target.n_samples:,} rows): flag rates and mean errors by "
+            "group cover every row (one-pass Poisson bootstrap); the threshold slider and "
+            f"counterfactual flips use a uniform random sample of {sample.n_samples:,} rows.",
+        )
+
+
+def _anomaly_cells(target: Target, attributes, threshold: float, options: FairnessConfig):
+    """Groupings, their cells (``None`` each when the rows are in memory), and the
+    errors and group codes the bundle keeps (every row, or the stream's sample)."""
+    order = options.max_intersection_order
+    if not target.streaming:
+        errors = target.reconstruction_error().astype(np.float64)
+        groupings = make_groupings(target.sensitive, attributes, order, _OWNER)
+        return groupings, [None] * len(groupings), errors, codes_array(groupings)
+    groupings = groupings_from_levels(target.sensitive_levels(), attributes, order)
+    cells: list = [None] * len(groupings)
+    for batch, errors in map_batches(target, error_kernel, desc="fairness"):
+        errors = errors.astype(np.float64)
+        for j, grouping in enumerate(groupings):
+            part = generative.AnomalyCells.of(
+                errors, grouping.encode(batch.sensitive), len(grouping.names), threshold
+            )
+            cells[j] = part if cells[j] is None else cells[j] + part
+    sample = target.sample_target()
+    errors = sample.reconstruction_error().astype(np.float64)
+    target.n_evaluations += sample.n_evaluations
+    codes = np.stack([g.encode(sample.sensitive) for g in groupings], axis=1).astype(np.int32)
+    return groupings, cells, errors, codes
 
 
 # -- generators -------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import numpy as np
 from scipy import stats
 
 from deepaudit.audit.fairness.config import FairnessConfig
-from deepaudit.audit.fairness.groups import Grouping
+from deepaudit.audit.fairness.groups import Grouping, LevelGrouping
 from deepaudit.audit.fairness.inputs import OVERALL
 from deepaudit.audit.fairness.metrics import (
     ANOMALY_METRICS,
@@ -146,17 +146,70 @@ def _flag_disparity(rates: np.ndarray, eligible: np.ndarray) -> dict[str, np.nda
         }
 
 
+@dataclass
+class AnomalyCells:
+    """Per (group, flagged or not): rows, and the sum and sum of squares of their
+    errors. Cells of disjoint rows add up, so batches of a stream fold into them."""
+
+    counts: np.ndarray  # (G, 2)
+    sums: np.ndarray
+    squares: np.ndarray
+
+    @classmethod
+    def of(cls, errors: np.ndarray, codes: np.ndarray, n_groups: int, threshold: float):
+        flat = codes * 2 + (errors > threshold).astype(np.int64)
+        size = 2 * n_groups
+        return cls(
+            np.bincount(flat, minlength=size).reshape(n_groups, 2).astype(np.float64),
+            np.bincount(flat, weights=errors, minlength=size).reshape(n_groups, 2),
+            np.bincount(flat, weights=errors * errors, minlength=size).reshape(n_groups, 2),
+        )
+
+    def __add__(self, other: AnomalyCells) -> AnomalyCells:
+        return AnomalyCells(
+            self.counts + other.counts, self.sums + other.sums, self.squares + other.squares
+        )
+
+    def totals(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per group: rows, flagged rows, error sum (what :func:`anomaly_sums` gives)."""
+        return self.counts.sum(1), self.counts[:, 1], self.sums.sum(1)
+
+
+def poisson_anomaly_sums(
+    cells: AnomalyCells, n_boot: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per group, B Poisson-bootstrap resamples of (rows, flagged rows, error sum): each
+    cell's count is Poisson(its rows), its error sum normal given the count (see
+    :func:`~deepaudit.audit.fairness.stats.poisson_resample_cells`)."""
+    counts = cells.counts.ravel()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(counts > 0, cells.sums.ravel() / counts, 0.0)
+        var = np.clip(np.where(counts > 0, cells.squares.ravel() / counts - mean**2, 0.0), 0, None)
+    drawn = rng.poisson(counts, size=(n_boot, len(counts))).astype(np.float64)
+    sums = drawn * mean + rng.standard_normal(drawn.shape) * np.sqrt(drawn * var)
+    drawn = drawn.reshape(n_boot, -1, 2)
+    return drawn.sum(2), drawn[:, :, 1], sums.reshape(n_boot, -1, 2).sum(2)
+
+
 def audit_anomaly_grouping(
-    errors: np.ndarray,
+    errors: np.ndarray | None,
     threshold: float,
-    grouping: Grouping,
+    grouping: Grouping | LevelGrouping,
     options: FairnessConfig,
     rng: np.random.Generator,
     tables: AnomalyTables,
+    cells: AnomalyCells | None = None,
 ) -> None:
-    """Flag rate and mean error per group of one grouping, with intervals and tests."""
+    """Flag rate and mean error per group of one grouping, with intervals and tests.
+
+    From every row's ``errors`` (ordinary bootstrap over the rows), or, for data that
+    streams, from the grouping's folded ``cells`` (one-pass Poisson bootstrap).
+    """
     g = len(grouping.names)
-    count, flagged, error_sum = anomaly_sums(errors, grouping.codes, g, threshold)
+    if cells is not None:
+        count, flagged, error_sum = cells.totals()
+    else:
+        count, flagged, error_sum = anomaly_sums(errors, grouping.codes, g, threshold)
     rates = anomaly_rates(count, flagged, error_sum)
     overall = anomaly_rates(count.sum(), flagged.sum(), error_sum.sum())
     eligible = count >= options.min_group_size
@@ -167,12 +220,15 @@ def audit_anomaly_grouping(
         tables.small_groups[grouping.name] = small
     point = _flag_disparity(rates["flag_rate"], eligible)
     boot_rates = boot_overall = boot = None
-    if options.n_bootstrap > 0:
+    if options.n_bootstrap > 0 and cells is not None:
+        b_count, b_flag, b_err = poisson_anomaly_sums(cells, options.n_bootstrap, rng)
+    elif options.n_bootstrap > 0:
         onehot = np.eye(g)[grouping.codes]
         flags = (errors > threshold).astype(np.float64)[:, None]
         columns = np.hstack([onehot, onehot * flags, onehot * errors[:, None]])
         sums = resample_means(columns, options.n_bootstrap, rng) * len(errors)
         b_count, b_flag, b_err = sums[:, :g], sums[:, g : 2 * g], sums[:, 2 * g :]
+    if options.n_bootstrap > 0:
         boot_rates = anomaly_rates(b_count, b_flag, b_err)
         boot_overall = anomaly_rates(b_count.sum(1), b_flag.sum(1), b_err.sum(1))
         boot = _flag_disparity(boot_rates["flag_rate"], eligible)
