@@ -16,6 +16,10 @@ import contextlib
 import contextvars
 import itertools
 import os
+import secrets
+import shutil
+import tempfile
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -30,6 +34,10 @@ if TYPE_CHECKING:
 
 ENGINES = ("local", "ray")
 Kernel = Callable[["Target", "Batch"], Any]
+
+#: The token of the local Ray clusters this process starts (one per process: Ray keeps
+#: the first token it reads for the life of the process).
+_LOCAL_TOKEN = secrets.token_hex(16)
 
 RAY_MISSING_MESSAGE = (
     "AuditConfig(engine='ray') needs Ray, which is not installed. Install the extra with "
@@ -87,12 +95,24 @@ class RayEngine:
             raise DeepAuditError(RAY_MISSING_MESSAGE) from exc
         self._ray = ray
         self._started_here = False
+        self._temp_dir: str | None = None
+        self._token_set = False
         if not ray.is_initialized():
+            extra: dict[str, Any] = {}
+            if address is None:
+                # A private local cluster: its session files go to a temporary folder and
+                # its auth token stays in memory (Ray 2.60 otherwise writes one to
+                # ~/.ray/auth_token); close() removes both.
+                self._temp_dir = extra["_temp_dir"] = tempfile.mkdtemp(prefix="da-ray-")
+                if "RAY_AUTH_TOKEN" not in os.environ:
+                    os.environ["RAY_AUTH_TOKEN"] = _LOCAL_TOKEN  # Ray caches it per process
+                    self._token_set = True
             ray.init(
                 address=address,
                 include_dashboard=False,
                 log_to_driver=False,
                 configure_logging=False,
+                **extra,
             )
             self._started_here = True
         resources = ray.cluster_resources()
@@ -161,6 +181,23 @@ class RayEngine:
         if self._started_here:
             self._ray.shutdown()
             self._started_here = False
+        if self._temp_dir is not None:
+            remove_ray_folder(self._temp_dir)
+            self._temp_dir = None
+        if self._token_set:
+            os.environ.pop("RAY_AUTH_TOKEN", None)
+            self._token_set = False
+
+
+def remove_ray_folder(path: str, seconds: float = 10.0) -> None:
+    """Remove a Ray session folder after ``ray.shutdown()``: Ray's processes may still
+    write their last logs for a moment, so retry until it stays gone."""
+    deadline = time.monotonic() + seconds
+    while True:
+        shutil.rmtree(path, ignore_errors=True)
+        if not os.path.exists(path) or time.monotonic() > deadline:
+            return
+        time.sleep(0.1)
 
 
 def split_batch(batch: Batch, parts: int) -> list[Batch]:

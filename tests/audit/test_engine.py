@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -15,7 +14,7 @@ import pandas as pd
 import pytest
 
 import deepaudit as da
-from deepaudit.audit.engine import RAY_MISSING_MESSAGE, RayEngine
+from deepaudit.audit.engine import RAY_MISSING_MESSAGE, RayEngine, remove_ray_folder
 from deepaudit.errors import DeepAuditError, ValidationError
 from tests.audit import scale_toys as toys
 
@@ -67,7 +66,7 @@ def local_ray():
             yield {"before": before, "temp": temp}
         finally:
             ray.shutdown()
-            shutil.rmtree(temp, ignore_errors=True)
+            remove_ray_folder(temp)
 
 
 @pytest.fixture(scope="module")
