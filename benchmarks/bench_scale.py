@@ -134,7 +134,7 @@ def _load_arrays(path: Path):
     )
 
 
-def child_memory(path: Path) -> dict:
+def child_memory(path: Path, out: Path | None = None) -> dict:
     import deepaudit as da
 
     base = import_everything()
@@ -144,7 +144,10 @@ def child_memory(path: Path) -> dict:
         model(), modality="tabular", data=x, labels=y, sensitive=sensitive,
         feature_names=FEATURES, device="cpu",
     )  # fmt: skip
-    config = da.AuditConfig(families=["fairness"], options={"fairness": FAIRNESS}, progress=False)
+    config = da.AuditConfig(
+        families=["fairness"], options={"fairness": FAIRNESS}, progress=False,
+        output_dir=None if out is None else str(out),
+    )  # fmt: skip
     da.run_audit(target, config)
     return {"seconds": time.perf_counter() - t0, "peak_mb": peak_mb(), "after_imports_mb": base}
 
@@ -315,7 +318,7 @@ def main() -> None:
         kind, *rest = args.child
         result = {
             "stream": lambda: child_stream(Path(rest[0]), Path(rest[1]) if len(rest) > 1 else None),
-            "memory": lambda: child_memory(Path(rest[0])),
+            "memory": lambda: child_memory(Path(rest[0]), Path(rest[1]) if len(rest) > 1 else None),
             "fairlearn": lambda: child_fairlearn(Path(rest[0])),
             "dashboard": lambda: child_dashboard(Path(rest[0])),
             "attribution": lambda: child_attribution(rest[0], int(rest[1]), int(rest[2])),
@@ -342,7 +345,9 @@ def main() -> None:
             out = runs / f"rows-{rows}"
             shutil.rmtree(out, ignore_errors=True)
             results = {"deepaudit, streamed": run_child("stream", str(path), str(out))}
-            results["deepaudit, in memory"] = run_child("memory", str(path))
+            out_memory = runs / f"rows-{rows}-in-memory"
+            shutil.rmtree(out_memory, ignore_errors=True)
+            results["deepaudit, in memory"] = run_child("memory", str(path), str(out_memory))
             if rows <= args.fairlearn_max:
                 results["fairlearn MetricFrame*"] = run_child("fairlearn", str(path))
             for name, r in results.items():
@@ -368,14 +373,16 @@ def main() -> None:
     if "dashboard" not in args.skip:
         print("\nDashboard: open a saved run on its fairness page (Streamlit AppTest)")
         for rows in args.sizes:
-            out = runs / f"rows-{rows}"
-            if not out.exists():
-                continue
-            r = run_child("dashboard", str(out))
-            if "error" in r:
-                print(f"{rows:>11,} rows: failed: {r['error']}")
-            else:
-                print(f"{rows:>11,} rows: {r['seconds']:.2f} s (bundle {r['bundle_mb']:.1f} MB)")
+            for how in ("", "-in-memory"):
+                out = runs / f"rows-{rows}{how}"
+                if not out.exists():
+                    continue
+                label = f"{rows:>11,} rows, {'in memory' if how else 'streamed'}:"
+                r = run_child("dashboard", str(out))
+                if "error" in r:
+                    print(f"{label} failed: {r['error']}")
+                else:
+                    print(f"{label} {r['seconds']:.2f} s (bundle {r['bundle_mb']:.1f} MB)")
 
     if "attribution" not in args.skip:
         n = args.attribution_rows
