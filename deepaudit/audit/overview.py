@@ -538,7 +538,6 @@ def _stream_autoencoder(target: Target, options: OverviewConfig, seed: int) -> F
             total + float(errors.sum()),
             flagged + int((errors > threshold).sum()),
         )
-    target.n_evaluations += sample.n_evaluations
     result.metrics.update(n_samples=n, mean_error=total / n, flag_rate=flagged / n)
     if "reference_mean_error" in result.metrics:
         result.metrics["error_ratio"] = (

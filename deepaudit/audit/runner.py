@@ -63,7 +63,6 @@ def _run_family(spec, target: Target, config: AuditConfig):
     result.seconds = time.perf_counter() - t0
     result.model_evaluations = subject.n_evaluations - evaluations_before
     if subject is not target:
-        target.n_evaluations += result.model_evaluations
         result.notes.insert(
             0,
             f"The data streams ({target.n_samples:,} rows): this family audited a uniform "

@@ -185,7 +185,8 @@ class Target:
         self.metadata = dict(metadata or {})
         self.memory_budget_mb = float(memory_budget_mb)
         self.input_range = (float(input_range[0]), float(input_range[1]))
-        self.n_evaluations = 0  # samples passed through the model, for cost accounting
+        # Samples passed through the model, for cost accounting; shared with the sample.
+        self._evaluations = _Counter()
 
         self.stream: DataStream | None = None
         self.profile: StreamProfile | None = None
@@ -379,24 +380,40 @@ class Target:
         return levels
 
     def sample_target(self) -> Target:
-        """An in-memory Target of the sampled rows (itself when nothing streams)."""
+        """An in-memory Target of the sampled rows (itself when nothing streams). It
+        counts its model evaluations with this target's counter."""
         if self.stream is None:
             return self
-        clone = object.__new__(Target)
-        clone.__dict__.update(self.__dict__)
-        clone.stream, clone.profile = None, None
-        clone.n_evaluations = 0  # the caller adds the sample's evaluations to its own
-        return clone
+        return self._clone(self._evaluations)
 
     def for_worker(self) -> Target:
         """The model without the data: what a remote worker needs to run batches."""
+        return self._clone(
+            _Counter(),
+            data=None,
+            labels=None,
+            sensitive=None,
+            reference_data=None,
+            train_data=None,
+        )
+
+    def _clone(self, counter: _Counter, **changes: Any) -> Target:
+        """A copy in memory (no stream) sharing the model, with ``changes`` applied."""
         clone = object.__new__(Target)
         clone.__dict__.update(self.__dict__)
         clone.stream, clone.profile = None, None
-        clone.data, clone.labels, clone.sensitive = None, None, None
-        clone.reference_data, clone.train_data = None, None
-        clone.n_evaluations = 0
+        clone.__dict__.update(changes)
+        clone._evaluations = counter
         return clone
+
+    @property
+    def n_evaluations(self) -> int:
+        """Samples passed through the model so far (its sample's included)."""
+        return self._evaluations.value
+
+    @n_evaluations.setter
+    def n_evaluations(self, value: int) -> None:
+        self._evaluations.value = int(value)
 
     @property
     def sensitive_names(self) -> list[str]:
@@ -670,6 +687,7 @@ class Target:
 
     def describe(self) -> dict:
         """Plain-data description of the target, stored in every audit bundle."""
+        levels = self.sensitive_levels()
         info: dict[str, Any] = {
             "name": self.name,
             "kind": self.kind,
@@ -680,10 +698,7 @@ class Target:
             "input_shape": None if self.data is None else list(self.data.shape[1:]),
             "class_names": self.class_names,
             "input_range": list(self.input_range),
-            "sensitive": {
-                c: sorted(map(str, self.sensitive_levels()[c].unique()))
-                for c in self.sensitive_names
-            },
+            "sensitive": {c: sorted(map(str, levels[c].unique())) for c in self.sensitive_names},
             "metadata": _jsonable(self.metadata),
         }
         if self.stream is not None:
@@ -713,22 +728,30 @@ class Target:
 
     def subset(self, indices: Sequence[int] | np.ndarray) -> Target:
         """The same model on a subset of the evaluation samples (labels, attributes too)."""
-        idx = np.asarray(indices, dtype=np.int64)
-        clone = object.__new__(Target)
-        clone.__dict__.update(self.__dict__)
-        clone.stream, clone.profile = None, None  # of a streaming target: of its sample
-        clone.data = self.data[torch.from_numpy(idx)]
-        clone.labels = None if self.labels is None else self.labels[idx]
-        clone.sensitive = (
-            None if self.sensitive is None else self.sensitive.iloc[idx].reset_index(drop=True)
+        idx = np.asarray(indices, dtype=np.int64)  # of a streaming target: of its sample
+        return self._clone(
+            _Counter(self.n_evaluations),
+            data=self.data[torch.from_numpy(idx)],
+            labels=None if self.labels is None else self.labels[idx],
+            sensitive=None
+            if self.sensitive is None
+            else self.sensitive.iloc[idx].reset_index(drop=True),
         )
-        return clone
 
     def __repr__(self) -> str:
         return (
             f"Target(name={self.name!r}, kind={self.kind!r}, modality={self.modality!r}, "
             f"n_samples={self.n_samples}, device={str(self.device)!r})"
         )
+
+
+class _Counter:
+    """A count that clones of one Target can share."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: int = 0) -> None:
+        self.value = int(value)
 
 
 # -- conversions ------------------------------------------------------------------------

@@ -87,7 +87,6 @@ def run_explain(target: Target, options: ExplainConfig, seed: int) -> FamilyResu
     with limited_threads(options.n_threads):
         result, case = _run_explain(sample, options, seed)
     if sample is not target:
-        target.n_evaluations += sample.n_evaluations
         result.notes.insert(
             0,
             f"The data streams ({target.n_samples:,} rows): samples to explain were drawn "

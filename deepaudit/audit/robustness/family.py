@@ -72,7 +72,6 @@ def run_robustness(target: Target, options: RobustnessConfig, seed: int) -> Fami
     sample = target.sample_target()
     result = _run_in_depth(sample, options, seed)
     if sample is not target:
-        target.n_evaluations += sample.n_evaluations
         result.notes.insert(
             0,
             f"The data streams ({target.n_samples:,} rows): the attacks, checks and "
