@@ -226,8 +226,6 @@ def _run_classifier(
     if options.counterfactual and target.modality == "text":
         with _timed(result, target, "identity-term swaps"):
             _identity(sample, options, seed, result)
-    if sample is not target:
-        target.n_evaluations += sample.n_evaluations
 
 
 def _group_cells(target: Target, attributes, binary: bool, options: FairnessConfig, seed: int):
@@ -260,25 +258,17 @@ def _group_cells(target: Target, attributes, binary: bool, options: FairnessConf
         )
         return groupings, cells, saved
     groupings = groupings_from_levels(target.sensitive_levels(), attributes, order)
-    cells: list = [None] * len(groupings)
-    for batch, proba in map_batches(target, proba_kernel, desc="fairness"):
+
+    def cells_of(proba, batch, codes, n_groups):
         scores = proba[:, 1] if binary else proba
-        for j, grouping in enumerate(groupings):
-            part = build_cells(
-                batch.labels.astype(np.int64),
-                scores,
-                grouping.encode(batch.sensitive),
-                len(grouping.names),
-                options.threshold,
-                options.n_bins,
-            )
-            cells[j] = part if cells[j] is None else cells[j] + part
+        labels = batch.labels.astype(np.int64)
+        return build_cells(labels, scores, codes, n_groups, options.threshold, options.n_bins)
+
+    cells = _fold_over_rows(target, groupings, proba_kernel, cells_of)
     sample = target.sample_target()
     proba = sample.predict_proba()
-    target.n_evaluations += sample.n_evaluations
-    sample.n_evaluations = 0
+    codes = _sample_codes(sample, groupings)
     keep = slice(0, options.max_saved_rows)
-    codes = np.stack([g.encode(sample.sensitive) for g in groupings], axis=1).astype(np.int32)
     saved = (
         np.asarray((proba[:, 1] if binary else proba)[keep], dtype=np.float64),
         sample.labels[keep].astype(np.int64),
@@ -504,7 +494,6 @@ def _run_autoencoder(target, attributes, options, seed, result) -> None:
         with _timed(result, target, "counterfactual flips"):
             _counterfactual(sample, attributes, options, seed, result)
     if sample is not target:
-        target.n_evaluations += sample.n_evaluations
         result.notes.insert(
             0,
             f"The data streams ({target.n_samples:,} rows): flag rates and mean errors by "
@@ -522,19 +511,31 @@ def _anomaly_cells(target: Target, attributes, threshold: float, options: Fairne
         groupings = make_groupings(target.sensitive, attributes, order, _OWNER)
         return groupings, [None] * len(groupings), errors, codes_array(groupings)
     groupings = groupings_from_levels(target.sensitive_levels(), attributes, order)
-    cells: list = [None] * len(groupings)
-    for batch, errors in map_batches(target, error_kernel, desc="fairness"):
-        errors = errors.astype(np.float64)
-        for j, grouping in enumerate(groupings):
-            part = generative.AnomalyCells.of(
-                errors, grouping.encode(batch.sensitive), len(grouping.names), threshold
-            )
-            cells[j] = part if cells[j] is None else cells[j] + part
+
+    def cells_of(errors, batch, codes, n_groups):
+        return generative.AnomalyCells.of(errors.astype(np.float64), codes, n_groups, threshold)
+
+    cells = _fold_over_rows(target, groupings, error_kernel, cells_of)
     sample = target.sample_target()
     errors = sample.reconstruction_error().astype(np.float64)
-    target.n_evaluations += sample.n_evaluations
-    codes = np.stack([g.encode(sample.sensitive) for g in groupings], axis=1).astype(np.int32)
-    return groupings, cells, errors, codes
+    return groupings, cells, errors, _sample_codes(sample, groupings)
+
+
+def _fold_over_rows(target: Target, groupings, kernel, cells_of) -> list:
+    """Each grouping's cells over every row of a streaming target: the kernel's output
+    on each batch (run by the active engine) made into cells by
+    ``cells_of(output, batch, codes, n_groups)``, added up batch after batch."""
+    cells: list = [None] * len(groupings)
+    for batch, output in map_batches(target, kernel, desc="fairness"):
+        for j, grouping in enumerate(groupings):
+            part = cells_of(output, batch, grouping.encode(batch.sensitive), len(grouping.names))
+            cells[j] = part if cells[j] is None else cells[j] + part
+    return cells
+
+
+def _sample_codes(sample: Target, groupings) -> np.ndarray:
+    """The group codes of the sample's rows, one column per grouping (for the slider)."""
+    return np.stack([g.encode(sample.sensitive) for g in groupings], axis=1).astype(np.int32)
 
 
 # -- generators -------------------------------------------------------------------------

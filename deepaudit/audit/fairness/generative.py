@@ -29,6 +29,7 @@ from deepaudit.audit.fairness.stats import (
     bootstrap_se,
     excess_p_value,
     percentile_interval,
+    poisson_resample_cells,
     resample_means,
 )
 from deepaudit.audit.target import Target
@@ -178,17 +179,13 @@ class AnomalyCells:
 def poisson_anomaly_sums(
     cells: AnomalyCells, n_boot: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per group, B Poisson-bootstrap resamples of (rows, flagged rows, error sum): each
-    cell's count is Poisson(its rows), its error sum normal given the count (see
-    :func:`~deepaudit.audit.fairness.stats.poisson_resample_cells`)."""
-    counts = cells.counts.ravel()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(counts > 0, cells.sums.ravel() / counts, 0.0)
-        var = np.clip(np.where(counts > 0, cells.squares.ravel() / counts - mean**2, 0.0), 0, None)
-    drawn = rng.poisson(counts, size=(n_boot, len(counts))).astype(np.float64)
-    sums = drawn * mean + rng.standard_normal(drawn.shape) * np.sqrt(drawn * var)
-    drawn = drawn.reshape(n_boot, -1, 2)
-    return drawn.sum(2), drawn[:, :, 1], sums.reshape(n_boot, -1, 2).sum(2)
+    """Per group, B Poisson-bootstrap resamples of (rows, flagged rows, error sum), by
+    :func:`~deepaudit.audit.fairness.stats.poisson_resample_cells` on the cells (as one
+    class): each cell's count Poisson(its rows), its error sum normal given the count."""
+    one_class = AnomalyCells(cells.counts[None], cells.sums[None], cells.squares[None])
+    drawn = poisson_resample_cells(one_class, n_boot, rng)
+    counts, sums = drawn.counts[:, 0], drawn.sums[:, 0]  # (B, G, 2)
+    return counts.sum(2), counts[:, :, 1], sums.sum(2)
 
 
 def audit_anomaly_grouping(
