@@ -96,20 +96,38 @@ def expected_calibration_error(
     Returns the ECE and per-bin edges, counts, mean confidence and accuracy (NaN where
     a bin is empty).
     """
+    return reliability(calibration_sums(proba, labels, n_bins))
+
+
+def calibration_sums(proba: np.ndarray, labels: np.ndarray, n_bins: int) -> np.ndarray:
+    """Per confidence bin: samples, summed confidence, summed correctness (3 × n_bins).
+
+    Bin b holds (b/n, (b+1)/n]; a confidence of exactly 0 joins the first bin (the bins
+    of the fairness audit's calibration error). Sums of batches add up.
+    """
+    from deepaudit.audit.fairness.metrics import score_bins  # here: fairness registers on import
+
     confidence = proba.max(axis=1)
     correct = (proba.argmax(axis=1) == labels).astype(np.float64)
-    edges = np.linspace(0.0, 1.0, n_bins + 1)
-    # Bin b holds (edges[b], edges[b+1]]; a confidence of exactly 0 joins the first bin.
-    which = np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, n_bins - 1)
-    counts = np.bincount(which, minlength=n_bins).astype(np.int64)
-    conf_sum = np.bincount(which, weights=confidence, minlength=n_bins)
-    acc_sum = np.bincount(which, weights=correct, minlength=n_bins)
+    which = score_bins(confidence, n_bins)
+    return np.stack(
+        [
+            np.bincount(which, minlength=n_bins).astype(np.float64),
+            np.bincount(which, weights=confidence, minlength=n_bins),
+            np.bincount(which, weights=correct, minlength=n_bins),
+        ]
+    )
+
+
+def reliability(sums: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
+    """ECE and the reliability curve from :func:`calibration_sums`."""
+    counts, conf_sum, acc_sum = sums[0].astype(np.int64), sums[1], sums[2]
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_conf = np.where(counts > 0, conf_sum / counts, np.nan)
         accuracy = np.where(counts > 0, acc_sum / counts, np.nan)
-    ece = float(np.abs(acc_sum - conf_sum).sum() / max(1, len(labels)))
+    ece = float(np.abs(acc_sum - conf_sum).sum() / max(1, int(counts.sum())))
     return ece, {
-        "edges": edges,
+        "edges": np.linspace(0.0, 1.0, len(counts) + 1),
         "counts": counts,
         "confidence": mean_conf,
         "accuracy": accuracy,
@@ -181,9 +199,7 @@ class ClassifierTally:
         self.n_classes = c = n_classes
         self.predicted = np.zeros(c, dtype=np.int64)
         self.confusion = np.zeros((c, c), dtype=np.int64)
-        self.bin_counts = np.zeros(self.n_bins, dtype=np.int64)
-        self.bin_confidence = np.zeros(self.n_bins)
-        self.bin_correct = np.zeros(self.n_bins)
+        self.calibration = np.zeros((3, self.n_bins))
         self.log_loss_sum = self.brier_sum = 0.0
         self.histogram = np.zeros((c, 2, AUC_BINS), dtype=np.int64)  # class, is-class, bin
 
@@ -202,13 +218,7 @@ class ClassifierTally:
             return
         labels = np.asarray(labels, dtype=np.int64)
         self.confusion += np.bincount(labels * c + pred, minlength=c * c).reshape(c, c)
-        confidence = proba.max(axis=1)
-        which = _bin_of(confidence, self.n_bins)
-        self.bin_counts += np.bincount(which, minlength=self.n_bins)
-        self.bin_confidence += np.bincount(which, weights=confidence, minlength=self.n_bins)
-        self.bin_correct += np.bincount(
-            which, weights=(pred == labels).astype(np.float64), minlength=self.n_bins
-        )
+        self.calibration += calibration_sums(proba, labels, self.n_bins)
         truth = proba[np.arange(len(labels)), labels]
         self.log_loss_sum -= float(np.log(np.clip(truth, 1e-15, 1.0)).sum())
         onehot = np.eye(c)[labels]
@@ -240,12 +250,7 @@ class ClassifierTally:
             recall = np.where(support > 0, tp / support, 0.0)
             precision = np.where(predicted > 0, tp / predicted, 0.0)
             f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0)
-            accuracy_per_bin = np.where(
-                self.bin_counts > 0, self.bin_correct / self.bin_counts, np.nan
-            )
-            confidence_per_bin = np.where(
-                self.bin_counts > 0, self.bin_confidence / self.bin_counts, np.nan
-            )
+        ece, curve = reliability(self.calibration)
         binary = c == 2
         present = support > 0
         aucs = [histogram_auc(self.histogram[k, 1], self.histogram[k, 0]) for k in range(c)]
@@ -264,7 +269,7 @@ class ClassifierTally:
                 "roc_auc_method": f"histogram of {AUC_BINS} score bins",
                 "log_loss": self.log_loss_sum / n,
                 "brier": self.brier_sum / n,
-                "ece": float(np.abs(self.bin_correct - self.bin_confidence).sum() / max(1, n)),
+                "ece": ece,
             },
             "per_class": [
                 {
@@ -277,18 +282,8 @@ class ClassifierTally:
                 for k in range(c)
             ],
             "confusion_matrix": cm,
-            "reliability": {
-                "edges": np.linspace(0.0, 1.0, self.n_bins + 1),
-                "counts": self.bin_counts,
-                "confidence": confidence_per_bin,
-                "accuracy": accuracy_per_bin,
-            },
+            "reliability": curve,
         }
-
-
-def _bin_of(values: np.ndarray, n_bins: int) -> np.ndarray:
-    edges = np.linspace(0.0, 1.0, n_bins + 1)
-    return np.clip(np.searchsorted(edges, values, side="left") - 1, 0, n_bins - 1)
 
 
 def histogram_auc(positive: np.ndarray, negative: np.ndarray) -> float:
