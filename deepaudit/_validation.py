@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from deepaudit.errors import parameter_error
 
 
@@ -215,3 +217,17 @@ def validate_params(
     """Check every constrained parameter of ``owner``; stops at the first failure."""
     for name, allowed in constraints.items():
         check_param(owner, name, values[name], allowed)
+
+
+def as_class_indices(values: np.ndarray) -> np.ndarray | None:
+    """``values`` as int64 when they are integers or finite whole floats (labels read
+    from CSV or parquet often come as floats); ``None`` when they are not."""
+    if np.issubdtype(values.dtype, np.integer):
+        return values.astype(np.int64)
+    if (
+        np.issubdtype(values.dtype, np.floating)
+        and np.all(np.isfinite(values))
+        and np.all(values == np.round(values))
+    ):
+        return values.astype(np.int64)
+    return None

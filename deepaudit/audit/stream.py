@@ -23,6 +23,7 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader, IterableDataset
 
+from deepaudit._validation import as_class_indices
 from deepaudit.errors import parameter_error
 
 _OWNER = "Target"
@@ -251,7 +252,6 @@ class StreamProfile:
 
     n_rows: int = 0
     shape: tuple[int, ...] = ()
-    dtype: torch.dtype | None = None
     minimum: np.ndarray | None = None  # per column (tabular) or overall (1 value)
     maximum: np.ndarray | None = None
     column_sum: np.ndarray | None = None  # tabular: per column, for exact means
@@ -275,7 +275,6 @@ class Reservoir:
         self.size = int(size)
         self.rng = np.random.default_rng([seed, 0x5EED])
         self.slots: list[tuple[int, torch.Tensor, Any, Any]] = []
-        self._slot_rows = np.zeros(0, dtype=np.int64)
 
     def offer(self, batch: Batch) -> None:
         n = len(batch)
@@ -335,7 +334,7 @@ def profile_stream(
     for batch in tqdm(stream, desc="profiling data", unit="batch", disable=not progress):
         x = batch.x
         if profile.n_rows == 0:
-            profile.shape, profile.dtype = tuple(x.shape[1:]), x.dtype
+            profile.shape = tuple(x.shape[1:])
             profile.has_labels = batch.labels is not None
         elif tuple(x.shape[1:]) != profile.shape:
             raise parameter_error(
@@ -362,13 +361,10 @@ def profile_stream(
             profile.column_sum = total if profile.column_sum is None else profile.column_sum + total
         digest.update(x.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
         if batch.labels is not None:
-            labels = np.asarray(batch.labels)
-            if not (
-                np.issubdtype(labels.dtype, np.integer)
-                or (np.issubdtype(labels.dtype, np.floating) and np.all(labels == np.round(labels)))
-            ):
-                raise parameter_error("labels", _OWNER, "integer class indices", labels)
-            digest.update(labels.astype(np.int64).tobytes())
+            labels = as_class_indices(np.asarray(batch.labels))
+            if labels is None:
+                raise parameter_error("labels", _OWNER, "integer class indices", batch.labels)
+            digest.update(labels.tobytes())
             low, high = int(labels.min()), int(labels.max())
             old = profile.label_range or (low, high)
             profile.label_range = (min(old[0], low), max(old[1], high))
@@ -417,13 +413,13 @@ class WithColumns(DataStream):
     def __iter__(self) -> Iterator[Batch]:
         for batch in self.stream:
             stop = batch.start + len(batch)
-            n = self.labels if self.labels is not None else self.sensitive
-            if stop > len(n):
+            given = self.labels if self.labels is not None else self.sensitive
+            if stop > len(given):
                 raise parameter_error(
                     "labels" if self.labels is not None else "sensitive",
                     _OWNER,
                     "one value per row of the streamed data",
-                    f"{len(n)} values for more than {batch.start} rows",
+                    f"{len(given)} values for more than {batch.start} rows",
                 )
             if self.labels is not None:
                 batch.labels = self.labels[batch.start : stop]

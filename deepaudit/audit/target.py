@@ -25,6 +25,7 @@ from deepaudit._validation import (
     Interval,
     OneOf,
     Satisfies,
+    as_class_indices,
     validate_params,
 )
 from deepaudit.audit.device import batch_size_for, gradient_context, resolve_device
@@ -843,16 +844,10 @@ def _to_labels(labels: Any, n: int) -> np.ndarray:
         raise ValidationError(
             LENGTH_MISMATCH_MESSAGE.format(name="labels", owner=_OWNER, expected=n, got=len(y))
         )
-    if not np.issubdtype(y.dtype, np.integer):
-        if (
-            np.issubdtype(y.dtype, np.floating)
-            and np.all(np.isfinite(y))
-            and np.all(y == np.round(y))
-        ):
-            y = y.astype(np.int64)
-        else:
-            raise parameter_error("labels", _OWNER, "integer class indices", y)
-    return y.astype(np.int64)
+    indices = as_class_indices(y)
+    if indices is None:
+        raise parameter_error("labels", _OWNER, "integer class indices", y)
+    return indices
 
 
 def _n_rows(sensitive: Any) -> int:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from deepaudit._validation import as_class_indices
 from deepaudit.errors import LENGTH_MISMATCH_MESSAGE, ValidationError, parameter_error
 
 OWNER = "group_metrics"
@@ -42,14 +43,10 @@ def validate_labels_scores(
         raise parameter_error("y_true", owner, "a 1-d array of class labels", y)
     if y.dtype == bool:
         y = y.astype(np.int64)
-    if not np.issubdtype(y.dtype, np.integer):
-        if not (
-            np.issubdtype(y.dtype, np.floating)
-            and np.all(np.isfinite(y))
-            and np.all(y == np.round(y))
-        ):
-            raise parameter_error("y_true", owner, "integer class labels", y)
-        y = y.astype(np.int64)
+    indices = as_class_indices(y)
+    if indices is None:
+        raise parameter_error("y_true", owner, "integer class labels", y)
+    y = indices
     s = np.asarray(y_score, dtype=np.float64)
     if s.ndim not in (1, 2) or (s.ndim == 2 and s.shape[1] < 2):
         raise parameter_error(
