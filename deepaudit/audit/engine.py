@@ -277,6 +277,27 @@ def map_batches(
     return engine.map(target, kernel, batches)
 
 
+def add_up(total: Any, part: Any) -> Any:
+    """Two partial results added: numbers and arrays add, dicts key by key (a key on
+    one side only is kept). ``None`` is nothing yet."""
+    if total is None:
+        return part
+    if isinstance(part, dict):
+        return {key: add_up(total.get(key), part.get(key)) for key in {**total, **part}}
+    if part is None:
+        return total
+    return total + part
+
+
+def sum_over_rows(target: Target, kernel: Kernel, *, desc: str | None = None) -> Any:
+    """The sum of ``kernel``'s partial results over every batch of ``target``'s rows
+    (``None`` when there are no rows): counts and sums that do not grow with rows."""
+    total = None
+    for _, part in map_batches(target, kernel, desc=desc):
+        total = add_up(total, part)
+    return total
+
+
 # -- kernels used by several families -------------------------------------------------
 
 

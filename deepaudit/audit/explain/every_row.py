@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from deepaudit.audit.engine import map_batches
+from deepaudit.audit.engine import sum_over_rows
 from deepaudit.audit.explain.case import Case
 from deepaudit.audit.explain.config import ExplainConfig
 from deepaudit.audit.explain.methods._captum import integrated_gradients
@@ -89,10 +89,7 @@ def every_row_results(
     kernel = IntegratedGradientsKernel(
         light, config, seed, len(target.vocab) if target.vocab is not None else 0
     )
-    totals: dict[str, Any] = {}
-    for _, part in map_batches(target, kernel, desc="IG on every row"):
-        for key, value in part.items():
-            totals[key] = value if key not in totals else totals[key] + value
+    totals = sum_over_rows(target, kernel, desc="IG on every row")
     n = int(totals["n"])
     result.metrics.update(
         every_row_n=n,

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from deepaudit.audit.engine import map_batches
+from deepaudit.audit.engine import sum_over_rows
 from deepaudit.audit.robustness.attacks import evaluate, pgd, random_start
 from deepaudit.audit.robustness.config import RobustnessConfig, reference_index
 from deepaudit.audit.robustness.objectives import misclassification
@@ -159,19 +159,6 @@ def _counts(standing: np.ndarray, sensitive) -> dict[str, Any]:
     return {**overall, "groups": groups}
 
 
-def fold(total: dict[str, Any] | None, part: dict[str, Any]) -> dict[str, Any]:
-    """Add one batch's counts to the running total (groups missing on either side kept)."""
-    if total is None:
-        return part
-    out = {key: total[key] + part[key] for key in ("n", "clean_correct", "robust_correct")}
-    groups = dict(total["groups"])
-    for key, counts in part["groups"].items():
-        old = groups.get(key)
-        groups[key] = counts if old is None else {name: old[name] + counts[name] for name in counts}
-    out["groups"] = groups
-    return out
-
-
 def every_row_results(
     result: FamilyResult, target: Target, options: RobustnessConfig, seed: int
 ) -> None:
@@ -184,9 +171,7 @@ def every_row_results(
         else None
     )
     kernel = PGDKernel(options, norm, grid, seed, columns)
-    total: dict[str, Any] | None = None
-    for _, part in map_batches(target, kernel, desc="PGD on every row"):
-        total = fold(total, part)
+    total = sum_over_rows(target, kernel, desc="PGD on every row")
     if total is None:
         return
     result.tables[TABLE] = table_rows(total, grid, target.sensitive_names, options.confidence)
