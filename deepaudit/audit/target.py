@@ -261,24 +261,9 @@ class Target:
             _check_data_shape(self.data, modality)
         self.latent_dim = latent_dim
 
-        self.reference_data = (
-            None
-            if reference_data is None
-            else _to_tensor(
-                _dataset_to_arrays(reference_data)[0],
-                "reference_data",
-                torch.long if modality == "text" else torch.float32,
-            )
-        )
-        self.train_data = (
-            None
-            if train_data is None
-            else _to_tensor(
-                _dataset_to_arrays(train_data)[0],
-                "train_data",
-                torch.long if modality == "text" else torch.float32,
-            )
-        )
+        dtype = torch.long if modality == "text" else torch.float32
+        self.reference_data = _optional_samples(reference_data, "reference_data", dtype)
+        self.train_data = _optional_samples(train_data, "train_data", dtype)
         n = 0 if self.data is None else int(self.data.shape[0])
         self.labels = None if labels is None else _to_labels(labels, n)
         self.class_names = None if class_names is None else [str(c) for c in class_names]
@@ -788,6 +773,11 @@ def _dataset_to_arrays(data: Any) -> tuple[Any, Any]:
         "a torch tensor, numpy array, pandas DataFrame or torch Dataset",
         data,
     )
+
+
+def _optional_samples(x: Any, name: str, dtype: torch.dtype) -> torch.Tensor | None:
+    """Extra samples (reference or training data) as a tensor; ``None`` stays ``None``."""
+    return None if x is None else _to_tensor(_dataset_to_arrays(x)[0], name, dtype)
 
 
 def _to_tensor(x: Any, name: str, dtype: torch.dtype) -> torch.Tensor:
