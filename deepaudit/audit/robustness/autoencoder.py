@@ -18,7 +18,7 @@ from deepaudit.audit.robustness import examples as ex
 from deepaudit.audit.robustness import sanity
 from deepaudit.audit.robustness.attacks import input_gradients, pgd
 from deepaudit.audit.robustness.config import RobustnessConfig, reference_index
-from deepaudit.audit.robustness.findings import FAMILY, sanity_findings
+from deepaudit.audit.robustness.findings import FAMILY, graded_finding, sanity_findings
 from deepaudit.audit.robustness.objectives import score_shift
 from deepaudit.audit.robustness.space import (
     AttackSpace,
@@ -32,7 +32,6 @@ from deepaudit.audit.robustness.stats import (
     largest_gap,
     median,
     proportion,
-    severity_with_interval,
 )
 from deepaudit.audit.robustness.sweep import Sweep, batched, sweep
 from deepaudit.audit.robustness.tables import fmt_eps
@@ -257,18 +256,9 @@ def _findings(result, name, who, verb, sw: Sweep, space, options) -> list[Findin
     rate = proportion(~sw.robust(k), options.confidence)
     result.metrics[f"{name}_rate_{sw.norm}"] = rate["value"]
     result.metrics[f"median_flip_epsilon_{name}_{sw.norm}"] = median(sw.flip_epsilon)
-    severity = severity_with_interval(
-        rate["value"],
-        rate["ci_low"],
-        rate["ci_high"],
-        options.max_evasion_rate,
-        higher_is_worse=True,
-    )
     findings = [
-        Finding(
-            FAMILY,
+        graded_finding(
             name,
-            severity,
             f"A perturbation of ε={fmt_eps(eps)} (L{'∞' if sw.norm == 'Linf' else '2'}, in units "
             f"of {space.unit}) gets {rate['value']:.1%} [{rate['ci_low']:.1%}, "
             f"{rate['ci_high']:.1%}] of {rate['n']} {who} {verb} (limit "
@@ -281,19 +271,15 @@ def _findings(result, name, who, verb, sw: Sweep, space, options) -> list[Findin
                 threshold=options.max_evasion_rate,
                 table="curve",
             ),
+            higher_is_worse=True,
         )
     ]
     for row in result.tables["group_gaps"]:
         if row["direction"] != name or row["norm"] != sw.norm:
             continue
-        severity = severity_with_interval(
-            row["gap"], row["ci_low"], row["ci_high"], options.max_group_gap, higher_is_worse=True
-        )
         findings.append(
-            Finding(
-                FAMILY,
+            graded_finding(
                 "robustness_gap",
-                severity,
                 f"By {row['attribute']}: at ε={fmt_eps(eps)}, {row['best_value']:.1%} of "
                 f"{row['attribute']}={row['best_group']} {who} get {verb} against "
                 f"{row['worst_value']:.1%} of {row['attribute']}={row['worst_group']} (gap "
@@ -307,6 +293,7 @@ def _findings(result, name, who, verb, sw: Sweep, space, options) -> list[Findin
                     group=f"{row['attribute']}={row['best_group']}",
                     table="group_gaps",
                 ),
+                higher_is_worse=True,
             )
         )
     return findings

@@ -14,7 +14,12 @@ import torch
 
 from deepaudit.audit.robustness import examples as ex
 from deepaudit.audit.robustness.config import RobustnessConfig
-from deepaudit.audit.robustness.findings import FAMILY, report_problem, sanity_findings
+from deepaudit.audit.robustness.findings import (
+    FAMILY,
+    graded_finding,
+    report_problem,
+    sanity_findings,
+)
 from deepaudit.audit.robustness.natural import natural_perturbations
 from deepaudit.audit.robustness.problem import Problem, attack_problem
 from deepaudit.audit.robustness.space import (
@@ -24,11 +29,11 @@ from deepaudit.audit.robustness.space import (
     tabular_space,
     text_space,
 )
-from deepaudit.audit.robustness.stats import group_masks, proportion, severity_with_interval
+from deepaudit.audit.robustness.stats import group_masks, proportion
 from deepaudit.audit.robustness.tables import accuracy_rows
 from deepaudit.audit.robustness.words import substitution_attack
 from deepaudit.audit.target import Target
-from deepaudit.results import Evidence, FamilyResult, Finding
+from deepaudit.results import Evidence, FamilyResult
 
 
 def classifier_problem(
@@ -146,18 +151,9 @@ def _word_attack(target, problem, attacks, options, result, tick):
         )
     robust = proportion(correct & ~success, options.confidence)
     result.metrics["word_robust_accuracy"] = robust["value"]
-    severity = severity_with_interval(
-        robust["value"],
-        robust["ci_low"],
-        robust["ci_high"],
-        options.min_robust_accuracy,
-        higher_is_worse=False,
-    )
     result.findings.append(
-        Finding(
-            FAMILY,
+        graded_finding(
             "word_substitution",
-            severity,
             f"Changing at most {options.max_changed_words} words to their nearest neighbours "
             f"in the model's embedding takes accuracy from {np.mean(correct):.1%} to "
             f"{robust['value']:.1%} [{robust['ci_low']:.1%}, {robust['ci_high']:.1%}] on "
@@ -169,6 +165,7 @@ def _word_attack(target, problem, attacks, options, result, tick):
                 threshold=options.min_robust_accuracy,
                 table="curve",
             ),
+            higher_is_worse=False,
         )
     )
     return success, changed, adversarial

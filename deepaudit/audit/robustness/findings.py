@@ -19,6 +19,18 @@ from deepaudit.results import Evidence, FamilyResult, Finding
 FAMILY = "robustness"
 
 
+def graded_finding(
+    check: str, message: str, evidence: Evidence, *, higher_is_worse: bool
+) -> Finding:
+    """A finding whose severity is where ``evidence``'s interval lies against its
+    threshold (:func:`~deepaudit.audit.robustness.stats.severity_with_interval`)."""
+    low, high = evidence.interval
+    severity = severity_with_interval(
+        evidence.value, low, high, evidence.threshold, higher_is_worse=higher_is_worse
+    )
+    return Finding(FAMILY, check, severity, message, evidence)
+
+
 def _norm_label(norm: str) -> str:
     return "L∞" if norm == "Linf" else "L2"
 
@@ -63,18 +75,9 @@ def report_problem(
         if sw.fgsm_broken:
             fgsm_acc = float(np.mean(sw.correct & ~sw.fgsm_broken[eps]))
             result.metrics[f"fgsm_accuracy{suffix}"] = fgsm_acc
-        severity = severity_with_interval(
-            robust["value"],
-            robust["ci_low"],
-            robust["ci_high"],
-            options.min_robust_accuracy,
-            higher_is_worse=False,
-        )
         result.findings.append(
-            Finding(
-                FAMILY,
+            graded_finding(
                 f"robust_accuracy{suffix}",
-                severity,
                 f"Under {_norm_label(norm)} PGD ({options.steps} steps) at ε={fmt_eps(eps)} "
                 f"(in units of {space.unit}), {problem.subject} falls from {clean['value']:.1%} "
                 f"to {robust['value']:.1%} [{robust['ci_low']:.1%}, {robust['ci_high']:.1%}] "
@@ -87,6 +90,7 @@ def report_problem(
                     threshold=options.min_robust_accuracy,
                     table="curve",
                 ),
+                higher_is_worse=False,
             )
         )
         if norm == next(iter(attacks.sweeps)):
@@ -104,14 +108,9 @@ def gap_findings(gaps: list[dict], problem: Problem, options: RobustnessConfig) 
     for row in gaps:
         if row["metric"] != "survival":
             continue
-        severity = severity_with_interval(
-            row["gap"], row["ci_low"], row["ci_high"], options.max_group_gap, higher_is_worse=True
-        )
         findings.append(
-            Finding(
-                FAMILY,
+            graded_finding(
                 "robustness_gap",
-                severity,
                 f"Robustness bias by {row['attribute']}: under {_norm_label(row['norm'])} PGD at "
                 f"ε={fmt_eps(row['epsilon'])}, {row['worst_value']:.1%} of correctly classified "
                 f"{row['attribute']}={row['worst_group']} samples survive against "
@@ -127,6 +126,7 @@ def gap_findings(gaps: list[dict], problem: Problem, options: RobustnessConfig) 
                     group=f"{row['attribute']}={row['worst_group']}",
                     table="group_gaps",
                 ),
+                higher_is_worse=True,
             )
         )
     return findings

@@ -20,14 +20,19 @@ from torch import nn
 
 from deepaudit.audit.robustness.attacks import pgd
 from deepaudit.audit.robustness.config import RobustnessConfig
-from deepaudit.audit.robustness.findings import FAMILY, report_problem, sanity_findings
+from deepaudit.audit.robustness.findings import (
+    FAMILY,
+    graded_finding,
+    report_problem,
+    sanity_findings,
+)
 from deepaudit.audit.robustness.objectives import output_change
 from deepaudit.audit.robustness.problem import Problem, attack_problem
 from deepaudit.audit.robustness.space import image_space, latent_space
-from deepaudit.audit.robustness.stats import median, proportion, severity_with_interval
+from deepaudit.audit.robustness.stats import median, proportion
 from deepaudit.audit.robustness.sweep import batched
 from deepaudit.audit.target import Target
-from deepaudit.results import Evidence, FamilyResult, Finding
+from deepaudit.results import Evidence, FamilyResult
 
 
 def run_generator(
@@ -217,18 +222,9 @@ def _latent_stability(target, options, seed, generator, result, tick) -> None:
         return
     result.metrics["latent_label_flip_rate"] = random_row["label_flip_rate"]
     result.metrics["latent_label_flip_rate_worst"] = worst_row["label_flip_rate"]
-    severity = severity_with_interval(
-        random_row["label_flip_rate"],
-        random_row["ci_low"],
-        random_row["ci_high"],
-        options.max_latent_flip_rate,
-        higher_is_worse=True,
-    )
     result.findings.append(
-        Finding(
-            FAMILY,
+        graded_finding(
             "latent_stability",
-            severity,
             f"Moving each latent code by {options.latent_radii[0]:.0%} of its norm in a random "
             f"direction changes the label of {random_row['label_flip_rate']:.1%} "
             f"[{random_row['ci_low']:.1%}, {random_row['ci_high']:.1%}] of {len(z)} generated "
@@ -242,5 +238,6 @@ def _latent_stability(target, options, seed, generator, result, tick) -> None:
                 threshold=options.max_latent_flip_rate,
                 table="latent_stability",
             ),
+            higher_is_worse=True,
         )
     )

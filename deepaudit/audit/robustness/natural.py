@@ -16,9 +16,9 @@ from deepaudit.audit.robustness.corruptions import (
     perturb_images,
     perturb_table,
 )
-from deepaudit.audit.robustness.findings import FAMILY
+from deepaudit.audit.robustness.findings import graded_finding
 from deepaudit.audit.robustness.space import mutable_columns
-from deepaudit.audit.robustness.stats import group_masks, proportion, severity_with_interval
+from deepaudit.audit.robustness.stats import group_masks, proportion
 from deepaudit.audit.robustness.words import word_like
 from deepaudit.audit.target import Target
 from deepaudit.results import Evidence, Finding
@@ -110,13 +110,8 @@ def natural_perturbations(
         worst["clean_accuracy"] - worst["ci_high"],
         worst["clean_accuracy"] - worst["ci_low"],
     )
-    severity = severity_with_interval(
-        worst["drop"], low, high, options.max_natural_drop, higher_is_worse=True
-    )
-    finding = Finding(
-        FAMILY,
+    finding = graded_finding(
         "natural_perturbations",
-        severity,
         f"The most damaging natural perturbation, {worst['perturbation'].replace('_', ' ')} "
         f"at severity {worst['severity']:g}, takes accuracy from {worst['clean_accuracy']:.1%} "
         f"to {worst['accuracy']:.1%} [{worst['ci_low']:.1%}, {worst['ci_high']:.1%}] on "
@@ -128,5 +123,6 @@ def natural_perturbations(
             threshold=options.max_natural_drop,
             table="natural",
         ),
+        higher_is_worse=True,
     )
     return rows, finding
