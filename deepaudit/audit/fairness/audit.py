@@ -207,8 +207,9 @@ def _run_classifier(
             result.findings.append(small)
         if options.mitigation and binary:
             with _timed(result, target, "mitigation"):
-                every_row = sample is target and len(saved[0]) == target.n_samples
-                scores = saved[0] if every_row else sample.predict_proba()[:, 1]
+                # The saved scores are the sample's own rows, in order, unless some were cut.
+                uncut = len(saved[0]) == sample.n_samples
+                scores = saved[0] if uncut else sample.predict_proba()[:, 1]
                 _mitigation(sample, attributes, scores, options, seed, result)
         elif options.mitigation:
             result.notes.append(
