@@ -273,3 +273,48 @@ def test_a_streamed_autoencoders_flag_rates_by_group_cover_every_row(rng):
     rates = {r["group"]: r["flag_rate"] for r in b.tables["anomaly_groups"]}
     assert rates["b"] > rates["a"] + 0.2  # the planted shift makes group b unusual
     assert b.tables["disparity_tests"][0]["severity"] == "fail"
+
+
+@pytest.mark.parametrize("name", ["sample_size", "sample_seed"])
+def test_bad_sample_settings_are_refused_with_their_name(name, frame, tmp_path):
+    from deepaudit.audit.target import _CONSTRAINTS
+    from tests.helpers import expected_parameter_message
+
+    constraints = _CONSTRAINTS[name]
+    bad = constraints[-1].invalid_example()
+    with pytest.raises(ValidationError) as error:
+        toys.from_parquet(frame, toys.model(), tmp_path, **{name: bad})
+    assert str(error.value) == expected_parameter_message("Target", name, constraints, bad)
+
+
+def test_mitigation_of_a_stream_is_that_of_its_sample(frame, tmp_path):
+    target = toys.from_parquet(frame, toys.model(), tmp_path, sample_size=500)
+    options = {"fairness": {"counterfactual": False, "n_bootstrap": 50}}
+    config = da.AuditConfig(families=["fairness"], options=options, progress=False)
+    streamed = da.run_audit(target, config)["fairness"]
+    sample = da.run_audit(target.sample_target(), config)["fairness"]
+    assert streamed.tables["mitigation"] == sample.tables["mitigation"]
+    assert streamed.metrics["accuracy_after"] == sample.metrics["accuracy_after"]
+    assert any("mitigation and counterfactual checks used" in n for n in streamed.notes)
+
+
+def test_every_row_attribution_equals_captum_on_every_row(frame):
+    from captum.attr import IntegratedGradients
+
+    net = toys.model()
+    target = toys.in_memory(frame, net)
+    options = {"explain": {"methods": ["integrated_gradients"], "every_row": True}}
+    config = da.AuditConfig(families=["explain"], options=options, progress=False)
+    rows = da.run_audit(target, config)["explain"].tables["every_row_attribution"]
+    # Independently: captum's IG on all rows at once, from the column means, on the
+    # predicted class, with the family's default number of steps.
+    x = torch.tensor(frame[toys.FEATURES].to_numpy())
+    baseline = x.double().mean(dim=0).float().expand_as(x)
+    with torch.no_grad():
+        classes = net(x).argmax(dim=1)
+    attr = IntegratedGradients(net).attribute(
+        x, baselines=baseline, target=classes, n_steps=da.ExplainConfig().n_steps
+    )
+    expected = attr.abs().double().mean(dim=0).numpy()
+    got = {r["feature"]: r["mean_abs_attribution"] for r in rows}
+    np.testing.assert_allclose([got[f] for f in toys.FEATURES], expected, rtol=1e-4)
