@@ -6,44 +6,44 @@ The public API::
     target = da.Target(model, kind="classifier", modality="tabular", data=X, labels=y, ...)
     bundle = da.run_audit(target, da.AuditConfig(families=["overview"], seed=0))
     bundle.save("runs/mine"); da.load_bundle("runs/mine")
+
+Every name below is imported on first use (as scikit-learn does): ``import deepaudit``
+and reading a saved bundle do not import torch.
 """
 
-__version__ = "0.1.0"
+from deepaudit._lazy import lazy_exports
+from deepaudit._version import __version__
 
-from deepaudit.audit import AuditConfig, OverviewConfig, Target, list_families, run_audit
-from deepaudit.results import AuditBundle, Evidence, FamilyResult, Finding, load_bundle
-
-#: Family configs, imported on first use (the explain family pulls in shap and lime).
-_LAZY = {
-    "ExplainConfig": "deepaudit.audit.explain",
-    "FairnessConfig": "deepaudit.audit.fairness",
-    "RobustnessConfig": "deepaudit.audit.robustness",
-    "GenerativeConfig": "deepaudit.audit.generative",
-}
-
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'deepaudit' has no attribute {name!r}")
-
-
-__all__ = [
-    "AuditBundle",
-    "AuditConfig",
-    "Evidence",
-    "ExplainConfig",
-    "FairnessConfig",
-    "FamilyResult",
-    "Finding",
-    "GenerativeConfig",
-    "OverviewConfig",
-    "RobustnessConfig",
-    "Target",
-    "__version__",
-    "list_families",
-    "load_bundle",
-    "run_audit",
-]
+__getattr__, __dir__, _exported = lazy_exports(
+    __name__,
+    {
+        # auditing
+        "Target": "deepaudit.audit.target",
+        "AuditConfig": "deepaudit.audit.config",
+        "run_audit": "deepaudit.audit.runner",
+        "OverviewConfig": "deepaudit.audit.overview.config",
+        "ExplainConfig": "deepaudit.audit.explain.config",
+        "FairnessConfig": "deepaudit.audit.fairness.config",
+        "RobustnessConfig": "deepaudit.audit.robustness.config",
+        "GenerativeConfig": "deepaudit.audit.generative.config",
+        # reading
+        "AuditBundle": "deepaudit.results",
+        "Evidence": "deepaudit.results",
+        "FamilyResult": "deepaudit.results",
+        "Finding": "deepaudit.results",
+        "load_bundle": "deepaudit.results",
+        # extending
+        "Family": "deepaudit.families",
+        "Page": "deepaudit.families",
+        "Config": "deepaudit.configs",
+        "get_family": "deepaudit.families",
+        "list_families": "deepaudit.families",
+        "register_family": "deepaudit.families",
+        "unregister_family": "deepaudit.families",
+        "register_attribution": "deepaudit.audit.explain.registry",
+        "register_metric": "deepaudit.audit.fairness.registry",
+        "register_attack": "deepaudit.audit.robustness.registry",
+        "register_perturbation": "deepaudit.audit.robustness.registry",
+    },
+)
+__all__ = [*_exported, "__version__"]

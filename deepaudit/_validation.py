@@ -33,6 +33,9 @@ class Constraint:
         raise NotImplementedError
 
 
+_CLOSED = ("both", "left", "right", "neither")
+
+
 @dataclass(frozen=True)
 class Interval(Constraint):
     """A real or integral number in [low, high] (bounds may be open or infinite)."""
@@ -41,6 +44,27 @@ class Interval(Constraint):
     low: float | None = None
     high: float | None = None
     closed: str = "both"  # "both", "left", "right", "neither"
+
+    def __post_init__(self) -> None:
+        # A constraint is checked where it is made, like any other parameter.
+        if self.kind not in (int, float):
+            raise parameter_error("kind", "Interval", "int or float", self.kind)
+        for name in ("low", "high"):
+            bound = getattr(self, name)
+            if bound is not None and (
+                isinstance(bound, bool)
+                or not isinstance(bound, numbers.Real)
+                or math.isnan(float(bound))
+            ):
+                raise parameter_error(name, "Interval", "a real number or None", bound)
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise parameter_error(
+                "high", "Interval", f"a number at least low={_number(self.low)}", self.high
+            )
+        if self.closed not in _CLOSED:
+            raise parameter_error(
+                "closed", "Interval", "one of " + ", ".join(map(repr, _CLOSED)), self.closed
+            )
 
     def is_satisfied_by(self, value: Any) -> bool:
         if isinstance(value, bool):
@@ -73,21 +97,27 @@ class Interval(Constraint):
         return self.kind(self.high + 1) if self.kind is int else self.high + 1.0
 
 
+def _options(options: tuple | Callable[[], Iterable]) -> tuple:
+    """A constraint's options: a fixed tuple, or read from a registry when checked (so
+    that names registered after import are accepted)."""
+    return tuple(options()) if callable(options) else tuple(options)
+
+
 @dataclass(frozen=True)
 class OneOf(Constraint):
-    """One of a fixed set of values (usually strings)."""
+    """One of a set of values (usually strings): a tuple, or a function returning them."""
 
-    options: tuple
+    options: tuple | Callable[[], Iterable]
 
     def is_satisfied_by(self, value: Any) -> bool:
         try:
-            return value in self.options
+            return value in _options(self.options)
         except TypeError:
             return False
 
     @property
     def description(self) -> str:  # type: ignore[override]
-        return "one of " + ", ".join(repr(o) for o in self.options)
+        return "one of " + ", ".join(repr(o) for o in _options(self.options))
 
     def invalid_example(self) -> Any:
         return "not-an-option"
@@ -95,23 +125,28 @@ class OneOf(Constraint):
 
 @dataclass(frozen=True)
 class SubsetOf(Constraint):
-    """A non-empty list or tuple of distinct values from a fixed set."""
+    """A non-empty list or tuple of distinct values from a set (a tuple, or a function
+    returning them)."""
 
-    options: tuple
+    options: tuple | Callable[[], Iterable]
 
     def is_satisfied_by(self, value: Any) -> bool:
         if isinstance(value, str) or not isinstance(value, list | tuple):
             return False
-        return (
-            len(value) > 0
-            and len(set(value)) == len(value)
-            and all(v in self.options for v in value)
-        )
+        try:
+            options = _options(self.options)
+            return (
+                len(value) > 0
+                and len(set(value)) == len(value)
+                and all(v in options for v in value)
+            )
+        except TypeError:  # unhashable items
+            return False
 
     @property
     def description(self) -> str:  # type: ignore[override]
         return "a non-empty list of distinct values from " + ", ".join(
-            repr(o) for o in self.options
+            repr(o) for o in _options(self.options)
         )
 
     def invalid_example(self) -> Any:

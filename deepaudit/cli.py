@@ -64,7 +64,7 @@ def _load_target(name_or_path: str, device: str):
 
 
 def _applicable_families(target, families: list[str] | None) -> list[str]:
-    from deepaudit.audit.registry import get_family, list_families
+    from deepaudit.families import get_family, list_families
 
     if families:
         return families
@@ -423,7 +423,7 @@ DEMO_SAMPLES = 2000
 
 def _thorough_options(family: str):
     """A family's thorough settings (its config's ``thorough()``), else its defaults."""
-    from deepaudit.audit.registry import get_family
+    from deepaudit.families import get_family
 
     config_class = get_family(family).config_class
     thorough = getattr(config_class, "thorough", None)

@@ -90,3 +90,9 @@ def close_names_hint(name: str, known: list[str]) -> str:
     if close:
         return f"Did you mean {' or '.join(repr(c) for c in close)}? Known: {known_text}."
     return f"Known: {known_text}."
+
+
+def article(noun: str) -> str:
+    """'a' or 'an' before ``noun`` (by its first letter: 'an autoencoder', 'a image' no
+    more)."""
+    return "an" if noun[:1].lower() in "aeiou" else "a"

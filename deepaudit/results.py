@@ -12,14 +12,13 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import math
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -30,8 +29,17 @@ from deepaudit.errors import (
     BundleError,
     parameter_error,
 )
+from deepaudit.schema import (
+    SchemaError,
+    check_names,
+    check_rows,
+    check_values,
+    columns,
+    is_number,
+    make_rows,
+)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUNDLE_FILE = "bundle.json"
 ARRAYS_FILE = "arrays.npz"
 
@@ -60,17 +68,21 @@ def to_plain(value: Any) -> Any:
     raise TypeError(f"cannot store a {type(value).__name__} in an audit bundle")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Evidence:
-    """What a finding rests on: the metric, its value and interval, where it applies."""
+    """What a finding rests on: the metric, its value and interval, where it applies.
+
+    ``view`` is the key of the view (in the family's report section) that shows the
+    evidence: a table's name, or a figure's key.
+    """
 
     metric: str
     value: float | None = None
     interval: tuple[float, float] | None = None
     threshold: float | None = None
     group: str | None = None
-    sample_ids: list[int] = field(default_factory=list)
-    table: str | None = None  # name of the family table holding the full evidence
+    sample_ids: tuple[int, ...] = ()
+    view: str | None = None
 
     def to_dict(self) -> dict:
         return to_plain(
@@ -81,25 +93,42 @@ class Evidence:
                 "threshold": self.threshold,
                 "group": self.group,
                 "sample_ids": list(self.sample_ids),
-                "table": self.table,
+                "view": self.view,
             }
         )
 
     @classmethod
     def from_dict(cls, data: Mapping) -> Evidence:
+        check_values("evidence", data, _EVIDENCE_FIELDS)
         interval = data.get("interval")
+        if interval is not None and (len(interval) != 2 or not all(map(is_number, interval))):
+            raise SchemaError(f"evidence['interval'] must be two numbers; got {interval!r}")
+        if not all(isinstance(i, int) for i in data.get("sample_ids", [])):
+            raise SchemaError("evidence['sample_ids'] must be a list of ints")
         return cls(
             metric=data["metric"],
             value=data.get("value"),
             interval=None if interval is None else (interval[0], interval[1]),
             threshold=data.get("threshold"),
             group=data.get("group"),
-            sample_ids=list(data.get("sample_ids", [])),
-            table=data.get("table"),
+            sample_ids=tuple(data.get("sample_ids", [])),
+            view=data.get("view"),
         )
 
 
-@dataclass
+_EVIDENCE_FIELDS = {
+    "metric": str,
+    "value": float | None,
+    "interval": list | None,
+    "threshold": float | None,
+    "group": str | None,
+    "sample_ids": list,
+    "view": str | None,
+}
+_FINDING_FIELDS = {"family": str, "check": str, "severity": str, "message": str, "evidence": dict}
+
+
+@dataclass(frozen=True)
 class Finding:
     """One sentence a reviewer reads first, its severity, and the evidence behind it."""
 
@@ -115,6 +144,13 @@ class Finding:
                 "severity", "Finding", "one of " + ", ".join(map(repr, SEVERITIES)), self.severity
             )
 
+    @property
+    def id(self) -> str:
+        """A stable identifier from family, check and subject: the same finding of the
+        same audit has the same id in every run (CI compares runs by it)."""
+        parts = [self.family, self.check] + ([self.evidence.group] if self.evidence.group else [])
+        return ".".join(_slug(p) for p in parts)
+
     def to_dict(self) -> dict:
         return {
             "family": self.family,
@@ -126,6 +162,15 @@ class Finding:
 
     @classmethod
     def from_dict(cls, data: Mapping) -> Finding:
+        check_values("finding", data, _FINDING_FIELDS)
+        for key in _FINDING_FIELDS:
+            if key not in data:
+                raise SchemaError(f"a finding lacks {key!r}")
+        if data["severity"] not in _RANK:
+            raise SchemaError(
+                f"finding['severity'] must be one of {', '.join(SEVERITIES)}; "
+                f"got {data['severity']!r}"
+            )
         return cls(
             family=data["family"],
             check=data["check"],
@@ -135,23 +180,47 @@ class Finding:
         )
 
 
-def severity_against(
-    value: float, threshold: float, *, higher_is_worse: bool, warn_margin: float = 0.0
-) -> str:
-    """``fail`` beyond the threshold, ``warn`` within ``warn_margin`` of it, else ``pass``."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "inconclusive"
-    excess = value - threshold if higher_is_worse else threshold - value
-    if excess > 0:
-        return "fail"
-    if excess > -warn_margin:
-        return "warn"
-    return "pass"
+def _slug(text: str) -> str:
+    out = "".join(c if c.isalnum() or c in "-_" else "-" for c in str(text).lower())
+    while "--" in out:
+        out = out.replace("--", "-")
+    return out.strip("-") or "-"
+
+
+_RESULT_FIELDS = {
+    "family": str,
+    "schema_version": int,
+    "metrics": dict,
+    "tables": dict,
+    "arrays": dict,
+    "findings": list,
+    "seconds": float,
+    "model_evaluations": int,
+    "notes": list,
+}
+
+Migration = Callable[[dict], dict]
 
 
 @dataclass
 class FamilyResult:
-    """Everything one audit family produced for one target."""
+    """Everything one audit family produced for one target.
+
+    The base class holds any family's results as plain data. A family's own result is a
+    subclass that declares its shape, so that readers never guess:
+
+    ``TABLES``
+        table name -> row dataclass (:mod:`deepaudit.schema`): its columns and types;
+    ``METRICS``
+        metric name (or ``*`` pattern) -> type;
+    ``ARRAYS``
+        array name (or pattern) -> what it holds;
+    ``SCHEMA_VERSION`` and ``MIGRATIONS``
+        the version of that shape, and for each older version ``v`` a function from a
+        saved result of version ``v`` (plain data) to one of version ``v + 1``.
+
+    A declared result is checked when saved and when loaded (:meth:`check_schema`).
+    """
 
     family: str
     metrics: dict = field(default_factory=dict)
@@ -162,10 +231,69 @@ class FamilyResult:
     model_evaluations: int = 0
     notes: list[str] = field(default_factory=list)
 
+    SCHEMA_VERSION: ClassVar[int] = 1
+    TABLES: ClassVar[Mapping[str, type]] = {}
+    METRICS: ClassVar[Mapping[str, Any]] = {}
+    ARRAYS: ClassVar[Mapping[str, str]] = {}
+    MIGRATIONS: ClassVar[Mapping[int, Migration]] = {}
+
+    @classmethod
+    def declared(cls) -> bool:
+        """Whether this class declares its shape (the generic base class does not)."""
+        return bool(cls.TABLES or cls.METRICS or cls.ARRAYS)
+
+    # -- typed reading ------------------------------------------------------------------
+
+    def rows(self, name: str) -> list:
+        """The rows of table ``name`` as instances of its declared row dataclass
+        (``[]`` when the audit did not produce that table)."""
+        row_class = self._row_class(name)
+        return make_rows(self.tables.get(name, []), row_class)
+
+    def table(self, name: str):
+        """Table ``name`` as a pandas DataFrame with its declared columns, in order."""
+        import pandas as pd
+
+        row_class = self._row_class(name) if self.declared() else None
+        rows = self.tables.get(name, [])
+        if row_class is None:
+            return pd.DataFrame(rows)
+        names = [c.name for c in columns(row_class)]
+        present = [n for n in names if any(n in r for r in rows)]
+        return pd.DataFrame(rows, columns=present)
+
+    def _row_class(self, name: str) -> type:
+        try:
+            return self.TABLES[name]
+        except KeyError:
+            known = ", ".join(map(repr, self.TABLES)) or "none declared"
+            raise KeyError(
+                f"the {self.family} result declares no table {name!r} (tables: {known})"
+            ) from None
+
+    def check_schema(self) -> None:
+        """Raise :class:`~deepaudit.schema.SchemaError` unless the result has the shape
+        its class declares (the generic class checks nothing)."""
+        if not self.declared():
+            return
+        where = f"the {self.family} result"
+        for name, rows in self.tables.items():
+            if name not in self.TABLES:
+                raise SchemaError(
+                    f"{where} has the undeclared table {name!r} "
+                    f"(declared: {', '.join(self.TABLES)})"
+                )
+            check_rows(f"table {name!r} of {where}", rows, self.TABLES[name])
+        check_values(f"the metrics of {where}", self.metrics, self.METRICS)
+        check_names(f"the arrays of {where}", self.arrays, self.ARRAYS)
+
+    # -- plain data ---------------------------------------------------------------------
+
     def to_dict(self) -> dict:
         """Plain data; arrays appear as a list of names, shapes and dtypes."""
-        return {
+        document = {
             "family": self.family,
+            "schema_version": self.SCHEMA_VERSION,
             "metrics": to_plain(self.metrics),
             "tables": to_plain(self.tables),
             "arrays": {
@@ -177,15 +305,48 @@ class FamilyResult:
             "model_evaluations": int(self.model_evaluations),
             "notes": list(self.notes),
         }
+        return document
+
+    @classmethod
+    def migrate(cls, data: Mapping) -> dict:
+        """A saved result of any older version of this class, as the current version."""
+        document = dict(data)
+        version = document.get("schema_version", 1)
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise SchemaError(
+                f"the {document.get('family')} result's schema_version is {version!r}"
+            )
+        if version > cls.SCHEMA_VERSION:
+            raise SchemaError(
+                f"the {document.get('family')} result has schema version {version}; this "
+                f"deepaudit reads up to {cls.SCHEMA_VERSION}: upgrade deepaudit to read it"
+            )
+        while version < cls.SCHEMA_VERSION:
+            if version not in cls.MIGRATIONS:
+                raise SchemaError(
+                    f"no migration of the {document.get('family')} result from version {version}"
+                )
+            document = cls.MIGRATIONS[version](document)
+            version += 1
+            document["schema_version"] = version
+        return document
 
     @classmethod
     def from_dict(cls, data: Mapping, arrays: Mapping[str, np.ndarray]) -> FamilyResult:
+        """A result from plain data (migrated to this class's version and checked)."""
+        check_values("a family result", data, _RESULT_FIELDS)
+        if "family" not in data:
+            raise SchemaError("a family result lacks 'family'")
+        data = cls.migrate(data)
         names = data.get("arrays", {})
         prefix = data["family"] + "/"
         missing = [k for k in names if prefix + k not in arrays]
         if missing:
-            raise KeyError(f"arrays {missing} of family {data['family']!r} are missing")
-        return cls(
+            raise SchemaError(f"arrays {missing} of family {data['family']!r} are missing")
+        for key in ("tables",):
+            if not all(isinstance(v, list) for v in data.get(key, {}).values()):
+                raise SchemaError(f"the {data['family']} result's {key} must be lists of rows")
+        result = cls(
             family=data["family"],
             metrics=dict(data.get("metrics", {})),
             tables={k: list(v) for k, v in data.get("tables", {}).items()},
@@ -193,8 +354,83 @@ class FamilyResult:
             findings=[Finding.from_dict(f) for f in data.get("findings", [])],
             seconds=float(data.get("seconds", 0.0)),
             model_evaluations=int(data.get("model_evaluations", 0)),
-            notes=list(data.get("notes", [])),
+            notes=[str(n) for n in data.get("notes", [])],
         )
+        result.check_schema()
+        return result
+
+    # -- notebooks ----------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(family={self.family!r}, metrics={len(self.metrics)}, "
+            f"tables={list(self.tables)}, findings={len(self.findings)})"
+        )
+
+
+_BUNDLE_FIELDS = {
+    "schema_version": int,
+    "target": dict,
+    "provenance": dict,
+    "config": dict,
+    "families": dict,
+    "arrays_sha256": str,
+}
+#: The provenance every run records (older bundles may lack some; extra keys are kept).
+_PROVENANCE_FIELDS = {
+    "engine": str,
+    "workers": int | None,
+    "created_at": str,
+    "seed": int,
+    "device": str,
+    "device_name": str,
+    "versions": dict,
+    "model_sha256": str | None,
+    "data_sha256": str | None,
+    "seconds": float,
+    "seconds_per_family": dict,
+    "model_evaluations": int,
+    "*": Any,
+}
+
+
+def _evidence_v1_to_v2(evidence: Mapping) -> dict:
+    """Version 1 called the evidence's view ``table`` (a table in some families, a
+    figure in others); version 2 calls it ``view``."""
+    out = {k: v for k, v in evidence.items() if k != "table"}
+    out.setdefault("view", evidence.get("table"))
+    return out
+
+
+def migrate_bundle(data: Mapping) -> dict:
+    """A saved bundle of an older schema version, as the current one (families' own
+    results are migrated by their classes)."""
+    document = dict(data)
+    version = document["schema_version"]
+    if version < 2:
+        families = {}
+        for name, result in document.get("families", {}).items():
+            result = dict(result)
+            result["findings"] = [
+                {**f, "evidence": _evidence_v1_to_v2(f.get("evidence") or {})}
+                if isinstance(f, Mapping)
+                else f
+                for f in result.get("findings", [])
+            ]
+            result.setdefault("schema_version", 1)
+            families[name] = result
+        document["families"] = families
+        document["schema_version"] = 2
+    return document
+
+
+def result_class(family: str) -> type[FamilyResult]:
+    """The typed result class of ``family`` (the generic one for a family this
+    installation does not know, such as another user's plugin)."""
+    from deepaudit.families import find_family
+
+    found = find_family(family)
+    return FamilyResult if found is None else found.result_class
 
 
 @dataclass
@@ -221,7 +457,11 @@ class AuditBundle:
         return self.families[family]
 
     def to_dict(self) -> dict:
-        """Plain JSON-able data (arrays listed by name; they live in ``arrays.npz``)."""
+        """Plain JSON-able data (arrays listed by name; they live in ``arrays.npz``).
+
+        Every typed result is checked against its declared shape first."""
+        for result in self.families.values():
+            result.check_schema()
         return {
             "schema_version": self.schema_version,
             "target": to_plain(self.target),
@@ -241,16 +481,26 @@ class AuditBundle:
     def from_dict(
         cls, data: Mapping, arrays: Mapping[str, np.ndarray] | None = None
     ) -> AuditBundle:
+        """A bundle from plain data of any schema version up to this one: the bundle is
+        migrated first, then each family's result by its own class."""
         arrays = arrays or {}
+        check_values("the bundle", data, _BUNDLE_FIELDS)
+        for key in ("schema_version", "target", "provenance", "config"):
+            if key not in data:
+                raise SchemaError(f"the bundle lacks {key!r}")
+        data = migrate_bundle(data)
+        check_values("the provenance", data["provenance"], _PROVENANCE_FIELDS)
+        families = {}
+        for name, result in data.get("families", {}).items():
+            if not isinstance(result, Mapping) or result.get("family") != name:
+                raise SchemaError(f"the result of family {name!r} is not a result of {name!r}")
+            families[name] = result_class(name).from_dict(result, arrays)
         return cls(
             target=dict(data["target"]),
             provenance=dict(data["provenance"]),
             config=dict(data["config"]),
-            families={
-                name: FamilyResult.from_dict(result, arrays)
-                for name, result in data.get("families", {}).items()
-            },
-            schema_version=int(data["schema_version"]),
+            families=families,
+            schema_version=SCHEMA_VERSION,
         )
 
     # -- files ------------------------------------------------------------------------
@@ -308,7 +558,7 @@ class AuditBundle:
                 BUNDLE_CORRUPT_MESSAGE.format(path=path, reason="bundle.json has no schema_version")
             )
         if version > SCHEMA_VERSION:
-            from deepaudit import __version__
+            from deepaudit._version import __version__
 
             raise BundleError(
                 BUNDLE_NEWER_SCHEMA_MESSAGE.format(
@@ -332,7 +582,7 @@ class AuditBundle:
             with np.load(arrays_path, allow_pickle=False) as npz:
                 arrays = {k: npz[k] for k in npz.files}
             return cls.from_dict(document, arrays)
-        except (KeyError, ValueError, TypeError) as exc:
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
             raise BundleError(BUNDLE_CORRUPT_MESSAGE.format(path=path, reason=str(exc))) from exc
 
     # -- notebooks ----------------------------------------------------------------------

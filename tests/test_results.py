@@ -10,22 +10,22 @@ from deepaudit.results import AuditBundle, Evidence, FamilyResult, Finding
 
 def _bundle() -> AuditBundle:
     result = FamilyResult(
-        "overview",
+        "handmade",
         metrics={"accuracy": 0.1 + 0.2, "auc": float("nan"), "n": 3, "nested": {"a": [1, 2.5]}},
         tables={"per_class": [{"class": "<b>x</b>", "recall": 1 / 3}]},
         arrays={"cm": np.array([[1, 2], [3, 4]]), "p": np.array([0.1, np.nan], dtype=np.float32)},
         findings=[
-            Finding("overview", "a", "pass", "fine", Evidence("m", 1.0)),
+            Finding("handmade", "a", "pass", "fine", Evidence("m", 1.0)),
             Finding(
-                "overview",
+                "handmade",
                 "b",
                 "fail",
                 "<script>alert(1)</script>",
                 Evidence(
-                    "m", 0.25, interval=(0.1, 0.4), threshold=0.3, group="sex=f", sample_ids=[3, 1]
+                    "m", 0.25, interval=(0.1, 0.4), threshold=0.3, group="sex=f", sample_ids=(3, 1)
                 ),
             ),
-            Finding("overview", "c", "warn", "hm", Evidence("m")),
+            Finding("handmade", "c", "warn", "hm", Evidence("m")),
         ],
         seconds=1.5,
         model_evaluations=10,
@@ -33,8 +33,8 @@ def _bundle() -> AuditBundle:
     return AuditBundle(
         target={"name": "t", "kind": "classifier", "modality": "tabular"},
         provenance={"seed": 0},
-        config={"families": ["overview"]},
-        families={"overview": result},
+        config={"families": ["handmade"]},
+        families={"handmade": result},
     )
 
 
@@ -51,14 +51,14 @@ def test_round_trip_is_exact(tmp_path):
     bundle.save(tmp_path / "run")
     loaded = da.load_bundle(tmp_path / "run")
     _same(bundle, loaded)
-    assert loaded["overview"].metrics["accuracy"] == 0.1 + 0.2  # floats survive bit for bit
-    assert np.isnan(loaded["overview"].metrics["auc"])
+    assert loaded["handmade"].metrics["accuracy"] == 0.1 + 0.2  # floats survive bit for bit
+    assert np.isnan(loaded["handmade"].metrics["auc"])
     assert loaded.findings[0].evidence.interval == (0.1, 0.4)
     assert [f.severity for f in loaded.findings] == ["fail", "warn", "pass"]
     # saving again over the folder replaces it and still round-trips
-    loaded["overview"].metrics["accuracy"] = 0.5
+    loaded["handmade"].metrics["accuracy"] = 0.5
     loaded.save(tmp_path / "run")
-    assert da.load_bundle(tmp_path / "run")["overview"].metrics["accuracy"] == 0.5
+    assert da.load_bundle(tmp_path / "run")["handmade"].metrics["accuracy"] == 0.5
 
 
 def test_a_real_audit_round_trips(tabular_target, tmp_path):
@@ -82,7 +82,7 @@ def test_an_interrupted_save_over_a_run_keeps_the_old_one(tmp_path, monkeypatch)
     bundle = _bundle()
     bundle.save(tmp_path / "run")
     before = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()}
-    bundle["overview"].metrics["accuracy"] = 0.9
+    bundle["handmade"].metrics["accuracy"] = 0.9
     monkeypatch.setattr(
         "deepaudit.results.np.savez_compressed",
         lambda *a, **k: (_ for _ in ()).throw(RuntimeError("killed")),
@@ -104,7 +104,7 @@ def test_a_newer_schema_is_refused_clearly(tmp_path):
         da.load_bundle(tmp_path / "run")
     assert str(info.value) == (
         f"The audit bundle at {tmp_path / 'run'} has schema version 99, but this deepaudit "
-        f"({da.__version__}) reads schema versions up to 1. Upgrade deepaudit to load it."
+        f"({da.__version__}) reads schema versions up to 2. Upgrade deepaudit to load it."
     )
 
 
@@ -117,7 +117,7 @@ def test_missing_or_mismatched_files_are_refused(tmp_path):
     )
     _bundle().save(tmp_path / "a")
     other = _bundle()
-    other["overview"].arrays["cm"] = np.zeros((2, 2))
+    other["handmade"].arrays["cm"] = np.zeros((2, 2))
     other.save(tmp_path / "b")
     (tmp_path / "b" / "arrays.npz").replace(tmp_path / "a" / "arrays.npz")
     with pytest.raises(BundleError, match=r"arrays\.npz does not match the sha256"):

@@ -1,18 +1,22 @@
-"""The audit layer: targets, configuration, audit families and the runner."""
+"""The audit layer: targets, configuration, audit families and the runner.
 
-from deepaudit.audit.config import AuditConfig
-from deepaudit.audit.overview import OverviewConfig
-from deepaudit.audit.registry import FamilySpec, get_family, list_families, register_family
-from deepaudit.audit.runner import run_audit
-from deepaudit.audit.target import Target
+Attributes load on first use, so that importing a family's config or typed result (as
+the reading side does) does not import torch.
+"""
 
-__all__ = [
-    "AuditConfig",
-    "FamilySpec",
-    "OverviewConfig",
-    "Target",
-    "get_family",
-    "list_families",
-    "register_family",
-    "run_audit",
-]
+from deepaudit._lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "AuditConfig": ".config",
+        "OverviewConfig": ".overview",
+        "Target": ".target",
+        "run_audit": ".runner",
+        "Family": "deepaudit.families",
+        "Page": "deepaudit.families",
+        "get_family": "deepaudit.families",
+        "list_families": "deepaudit.families",
+        "register_family": "deepaudit.families",
+    },
+)

@@ -1,44 +1,37 @@
-"""``AuditConfig``: which audit families run, with what budgets, thresholds and seed.
+"""``AuditConfig``: which audit families run, with what budgets, limits and seed.
 
 The general knobs (families, seed, device, batch size, output folder) sit here; each
-family's own budgets and thresholds live in that family's config dataclass, passed in
-``options`` (as the dataclass or as a dict of its fields). Everything is validated when
-the config is built, so a bad value fails before any work starts.
+family's own budgets and limits live in that family's config, passed in ``options`` (as
+the config or as a dict of its fields). Everything is validated when the config is
+built, and frozen after, so a bad value fails before any work starts and cannot be
+set later. Building one imports no family's measuring code (nor torch).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deepaudit._validation import (
-    NONE,
-    InstanceOf,
-    Interval,
-    OneOf,
-    Satisfies,
-    SubsetOf,
-    validate_params,
-)
+from deepaudit._validation import NONE, InstanceOf, Interval, OneOf, Satisfies, SubsetOf
 from deepaudit.audit.engine import ENGINES
-from deepaudit.audit.registry import get_family, list_families
+from deepaudit.configs import Config, freeze
 from deepaudit.errors import parameter_error
+from deepaudit.families import get_family, list_families
 
 DEFAULT_FAMILIES = ("overview",)
 
 
-@dataclass
-class AuditConfig:
+@dataclass(frozen=True)
+class AuditConfig(Config):
     """What ``run_audit`` does.
 
     Parameters
     ----------
     families
-        Audit families to run, in order (see ``deepaudit.audit.list_families()``).
+        Audit families to run, in order (see ``deepaudit.list_families()``).
     options
         Per-family settings: ``{"overview": OverviewConfig(n_bins=15)}`` or
         ``{"overview": {"n_bins": 15}}``. Families not named use their defaults.
@@ -62,8 +55,8 @@ class AuditConfig:
         Show progress bars.
     """
 
-    families: list[str] | tuple[str, ...] = DEFAULT_FAMILIES
-    options: dict[str, Any] = field(default_factory=dict)
+    families: tuple[str, ...] = DEFAULT_FAMILIES
+    options: Mapping[str, Any] = field(default_factory=dict)
     seed: int = 0
     device: str = "auto"
     batch_size: int | None = None
@@ -75,14 +68,14 @@ class AuditConfig:
     workers: int | None = None
     ray_address: str | None = None
 
-    def __post_init__(self) -> None:
-        validate_params(
-            "AuditConfig",
-            dataclasses.asdict(self) | {"options": self.options},
-            audit_config_constraints(),
-        )
-        self.families = list(self.families)
-        self.options = {name: _family_options(name, value) for name, value in self.options.items()}
+    @classmethod
+    def constraints(cls) -> dict[str, list]:
+        return audit_config_constraints()
+
+    def check(self) -> None:
+        # Family settings become their (frozen) configs: a dict is validated by its class.
+        options = {name: _family_options(name, value) for name, value in self.options.items()}
+        object.__setattr__(self, "options", freeze(options))
 
     def options_for(self, family: str) -> Any:
         """The family's settings: those given in ``options``, else its defaults."""
@@ -94,7 +87,7 @@ class AuditConfig:
         """Plain data, with every family's settings (defaults included) spelled out."""
         return {
             "families": list(self.families),
-            "options": {name: dataclasses.asdict(self.options_for(name)) for name in self.families},
+            "options": {name: self.options_for(name).to_dict() for name in self.families},
             "seed": self.seed,
             "device": self.device,
             "batch_size": self.batch_size,
@@ -109,10 +102,11 @@ class AuditConfig:
 
 
 def audit_config_constraints() -> dict[str, list]:
-    """The constraints of every AuditConfig parameter (families are read from the registry)."""
+    """The constraints of every AuditConfig parameter (families are read from the registry
+    when checked, so a family registered later is accepted)."""
     return {
-        "families": [SubsetOf(tuple(list_families()))],
-        "options": [InstanceOf((dict,), "a dict from family name to its settings")],
+        "families": [SubsetOf(list_families)],
+        "options": [InstanceOf((Mapping,), "a dict from family name to its settings")],
         "seed": [Interval(int, 0, 2**32 - 1)],
         "device": [
             OneOf(("auto", "cpu", "cuda")),
@@ -146,13 +140,13 @@ def _family_options(name: str, value: Any) -> Any:
     if isinstance(value, config_class):
         return value
     if isinstance(value, Mapping):
-        unknown = sorted(set(value) - {f.name for f in dataclasses.fields(config_class)})
+        unknown = sorted(set(value) - set(config_class.field_names()))
         if unknown:
-            allowed = ", ".join(repr(f.name) for f in dataclasses.fields(config_class))
+            allowed = ", ".join(map(repr, config_class.field_names()))
             raise parameter_error(
                 f"options[{name!r}]", "AuditConfig", f"settings among {allowed}", unknown
             )
-        return config_class(**value)
+        return config_class(**dict(value))
     raise parameter_error(
         f"options[{name!r}]",
         "AuditConfig",

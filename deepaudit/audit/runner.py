@@ -12,13 +12,14 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from deepaudit._version import __version__
 from deepaudit.audit.config import AuditConfig
 from deepaudit.audit.device import resolve_device
 from deepaudit.audit.engine import open_engine, use_engine
-from deepaudit.audit.registry import get_family
 from deepaudit.audit.target import Target
 from deepaudit.errors import FAMILY_NOT_APPLICABLE_MESSAGE, NotApplicableError, parameter_error
-from deepaudit.results import AuditBundle
+from deepaudit.families import Family, get_family
+from deepaudit.results import AuditBundle, FamilyResult
 
 _LIBRARIES = (
     "torch",
@@ -37,7 +38,8 @@ _LIBRARIES = (
 def library_versions() -> dict[str, str | None]:
     """Installed versions of deepaudit and the libraries its numbers come from."""
     versions: dict[str, str | None] = {"python": platform.python_version()}
-    for name in ("deepaudit", *_LIBRARIES):
+    versions["deepaudit"] = __version__
+    for name in _LIBRARIES:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -52,16 +54,28 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _run_family(spec, target: Target, config: AuditConfig):
-    """One family, seeded, timed and costed; a family that does not stream gets the
-    streaming target's in-memory sample (and says so in its notes)."""
+def _run_family(family: Family, target: Target, config: AuditConfig) -> FamilyResult:
+    """One family, seeded, timed and costed, then graded from its result alone; a family
+    that does not stream gets the streaming target's in-memory sample (and says so)."""
     seed_everything(config.seed)
-    subject = target if spec.streams or not target.streaming else target.sample_target()
+    subject = target if family.streams or not target.streaming else target.sample_target()
     evaluations_before = subject.n_evaluations
+    options = config.options_for(family.name)
     t0 = time.perf_counter()
-    result = spec.run(subject, config.options_for(spec.name), config.seed)
+    result = family.run(subject, options, config.seed)
     result.seconds = time.perf_counter() - t0
     result.model_evaluations = subject.n_evaluations - evaluations_before
+    if not isinstance(result, family.result_class):
+        raise TypeError(
+            f"the {family.name!r} family's run returned a {type(result).__name__}, "
+            f"not its result_class {family.result_class.__name__}"
+        )
+    if result.findings:
+        raise TypeError(
+            f"the {family.name!r} family's run made findings: findings come from its "
+            "grade(result, config), so that a saved bundle can be re-graded"
+        )
+    result.findings = list(family.grade(result, options))
     if subject is not target:
         result.notes.insert(
             0,
@@ -86,18 +100,17 @@ def run_audit(target: Target, config: AuditConfig | None = None) -> AuditBundle:
         config = AuditConfig()
     if not isinstance(config, AuditConfig):
         raise parameter_error("config", "run_audit", "a deepaudit.AuditConfig or None", config)
-    specs = [get_family(name) for name in config.families]
-    for spec in specs:
-        reason = spec.applies_to(target)
+    families = [get_family(name) for name in config.families]
+    for family in families:
+        reason = family.applies_to(target)
         if reason is not None:
             raise NotApplicableError(
                 FAMILY_NOT_APPLICABLE_MESSAGE.format(
-                    family=spec.name, kind=target.kind, modality=target.modality, reason=reason
+                    family=family.name, kind=target.kind, modality=target.modality, reason=reason
                 )
             )
-    for spec in specs:
-        if spec.validate is not None:
-            spec.validate(target, config.options_for(spec.name))
+    for family in families:
+        family.validate(target, config.options_for(family.name))
     device = resolve_device(config.device, "AuditConfig")
     if device != target.device:
         target.to(device)
@@ -117,10 +130,10 @@ def run_audit(target: Target, config: AuditConfig | None = None) -> AuditBundle:
     engine = open_engine(config.engine, config.workers, config.ray_address, config.progress)
     try:
         with use_engine(engine):
-            bar = tqdm(specs, desc=target.name, unit="family", disable=not config.progress)
-            for spec in bar:
-                bar.set_postfix_str(spec.name)
-                results[spec.name] = _run_family(spec, target, config)
+            bar = tqdm(families, desc=target.name, unit="family", disable=not config.progress)
+            for family in bar:
+                bar.set_postfix_str(family.name)
+                results[family.name] = _run_family(family, target, config)
     finally:
         engine.close()
 

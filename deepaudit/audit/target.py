@@ -76,6 +76,17 @@ _CONSTRAINTS = {
         )
     ],
     "discriminator": [NONE, InstanceOf((nn.Module,), "a torch.nn.Module")],
+    "label_model": [
+        NONE,
+        Satisfies(
+            lambda m: (
+                isinstance(m, nn.Module) or (isinstance(m, Target) and m.kind == "classifier")
+            ),
+            "a torch.nn.Module returning logits, or a classifier Target "
+            "(e.g. deepaudit.models.load_model('digit_classifier'))",
+            "digit_classifier",
+        ),
+    ],
     "sample_size": [Interval(int, 1, None)],
     "sample_seed": [Interval(int, 0, 2**32 - 1)],
 }
@@ -123,6 +134,12 @@ class Target:
         Optional: the samples the model was trained on, in the format of ``data`` (for a
         generator, of its outputs). The generative audit compares generated samples with
         them to detect memorisation; no other audit reads them.
+    label_model
+        Generators: a classifier of the samples they make (an ``nn.Module`` returning
+        logits, or a classifier Target, whose name and class names are then shown). The
+        fairness audit's class coverage and the robustness audit's latent stability
+        read its predictions; when it has a ``features(x)`` method, the generative audit
+        compares samples in that feature space.
     device, batch_size, memory_budget_mb
         Where the model runs (``"auto"``: CUDA when present) and how many samples a
         batch holds (``None``: chosen from the memory budget).
@@ -148,6 +165,7 @@ class Target:
         input_range: tuple[float, float] = (0.0, 1.0),
         vocab: Sequence[str] | None = None,
         discriminator: nn.Module | None = None,
+        label_model: nn.Module | Target | None = None,
         latent_dim: int | None = None,
         reference_data: Any = None,
         train_data: Any = None,
@@ -174,6 +192,7 @@ class Target:
                 "metadata": metadata,
                 "input_range": input_range,
                 "discriminator": discriminator,
+                "label_model": label_model,
                 "sample_size": sample_size,
                 "sample_seed": sample_seed,
             },
@@ -290,6 +309,7 @@ class Target:
 
         self.model = model.to(self.device).eval()
         self.discriminator = None if discriminator is None else discriminator.to(self.device).eval()
+        self._set_label_model(label_model)
         sample = self.data[0] if self.data is not None else torch.zeros(latent_dim or 1)
         self.batch_size = batch_size or batch_size_for(sample.numel(), self.memory_budget_mb)
         self._anomaly_threshold = None if anomaly_threshold is None else float(anomaly_threshold)
@@ -413,6 +433,39 @@ class Target:
             return len(self.class_names)
         out = self.predict_logits(self.data[:1])
         return max(2, out.shape[1])
+
+    def _set_label_model(self, label_model: nn.Module | Target | None) -> None:
+        if isinstance(self.metadata.get("label_model"), str):
+            raise parameter_error(
+                "metadata",
+                _OWNER,
+                "no 'label_model' name (pass the classifier itself: "
+                "Target(label_model=deepaudit.models.load_model(name)))",
+                f"metadata['label_model'] = {self.metadata['label_model']!r}",
+            )
+        self.label_model_name: str | None = None
+        self.label_class_names: list[str] | None = None
+        if isinstance(label_model, Target):
+            self.label_model_name = label_model.name
+            self.label_class_names = label_model.class_names
+            label_model = label_model.model
+        elif label_model is not None:
+            self.label_model_name = type(label_model).__name__
+        self.label_model = None if label_model is None else label_model.to(self.device).eval()
+
+    def label_classes(self, x: torch.Tensor | np.ndarray) -> np.ndarray:
+        """The label model's class for each sample of ``x``: batched, without gradients,
+        counted among this target's model evaluations."""
+        if self.label_model is None:
+            raise NotApplicableError("Target.label_classes() needs Target(label_model=...).")
+        x = _to_tensor(x, "x", torch.float32)
+        out = []
+        with torch.no_grad():
+            for start in range(0, len(x), self.batch_size):
+                chunk = x[start : start + self.batch_size].to(self.device)
+                out.append(self.label_model(chunk).argmax(dim=1).cpu())
+                self.n_evaluations += len(chunk)
+        return torch.cat(out).numpy().astype(np.int64) if out else np.zeros(0, dtype=np.int64)
 
     def _set_tabular_schema(self, feature_names, categorical_features, feature_ranges) -> None:
         self.feature_names = None
@@ -702,14 +755,17 @@ class Target:
         if self.kind == "generator":
             info["latent_dim"] = self.latent_dim
             info["has_discriminator"] = self.discriminator is not None
+        if self.label_model is not None:
+            info["label_model"] = self.label_model_name
         return info
 
     def to(self, device: str | torch.device) -> Target:
         """Move the model (and discriminator) to ``device``; returns the target itself."""
         self.device = resolve_device(device, _OWNER)
         self.model.to(self.device)
-        if self.discriminator is not None:
-            self.discriminator.to(self.device)
+        for module in (self.discriminator, self.label_model):
+            if module is not None:
+                module.to(self.device)
         return self
 
     def subset(self, indices: Sequence[int] | np.ndarray) -> Target:

@@ -96,7 +96,7 @@ def label_runs(paths: Sequence[Path]) -> list[RunRef]:
 
 def applicable_families(target) -> list[str]:
     """Every registered audit family that applies to ``target`` (what the CLI runs)."""
-    from deepaudit.audit.registry import get_family, list_families
+    from deepaudit.families import get_family, list_families
 
     return [f for f in list_families() if get_family(f).applies_to(target) is None]
 

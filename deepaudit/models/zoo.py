@@ -109,7 +109,9 @@ def train_model(
         "n_parameters": sum(p.numel() for m in trained.modules.values() for p in m.parameters()),
         "notes": trained.notes,
     }
-    target = recipe.target(trained.modules, manifest, device)
+    target = recipe.target(
+        trained.modules, manifest, device, None if out_dir is None else str(out_dir)
+    )
     if out_dir is not None:
         target.metadata["checkpoint_dir"] = str(out_dir)
     metrics = recipe.evaluate(target)
@@ -142,7 +144,9 @@ def load_model(
                 STATE_MISMATCH_MESSAGE.format(name=name, module=module_name, reason=exc)
             ) from exc
         module.eval()
-    target = recipe.target(modules, manifest, device)
+    target = recipe.target(
+        modules, manifest, device, None if checkpoint_dir is None else str(checkpoint_dir)
+    )
     target.name = name
     if checkpoint_dir is not None:
         target.metadata["checkpoint_dir"] = str(checkpoint_dir)

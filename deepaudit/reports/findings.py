@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from deepaudit.results import AuditBundle, Finding
 
 FINDINGS_SCHEMA = "deepaudit-findings"
-FINDINGS_SCHEMA_VERSION = 1
+FINDINGS_SCHEMA_VERSION = 2
 
 _MARKS = {"fail": "❌", "warn": "⚠️", "inconclusive": "❔", "pass": "✅"}
 # Characters Markdown would read as formatting, links, tables or code.
@@ -61,7 +61,7 @@ def findings_document(bundle: AuditBundle) -> dict[str, Any]:
             }
             for name, result in bundle.families.items()
         },
-        "findings": [f.to_dict() for f in bundle.findings],
+        "findings": [{"id": f.id, **f.to_dict()} for f in bundle.findings],
     }
     return _strict(document)
 

@@ -149,7 +149,7 @@ def finding_context(finding: Finding, sections: list[Section]) -> dict[str, Any]
     """A finding with the link to its evidence: the view it names, else its family."""
     section = next((s for s in sections if s.family == finding.family), None)
     keys = {view.key: view.title for view in section.items} if section else {}
-    table = finding.evidence.table
+    table = finding.evidence.view
     if table in keys:
         href, label = "#" + anchor(finding.family, table), keys[table]
     elif section is not None:

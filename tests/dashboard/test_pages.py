@@ -65,7 +65,7 @@ def test_a_cell_leads_to_its_findings_and_evidence(app, run_paths):
     rows = rows[rows["family"] == "overview"].drop(columns=["family"])
     assert _has_frame(app, rows)
     section = family_section(bundle, "overview")
-    key = next(f.evidence.table for f in bundle["overview"].findings if f.evidence.table)
+    key = next(f.evidence.view for f in bundle["overview"].findings if f.evidence.view)
     assert _has_frame(app, section.item(key).frame)  # the evidence view, as the report has it
     assert app.session_state[state.CURRENT_KEY] == "tabular"  # the model is put on screen
 

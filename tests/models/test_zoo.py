@@ -134,7 +134,7 @@ def test_lstm_target_has_a_vocabulary_and_padding(loaded_models):
 
 def test_gan_target_generates_digits_in_range(loaded_models):
     target = loaded_models("gan")
-    assert target.metadata["label_model"] == "digit_classifier"
+    assert target.label_model_name == "digit_classifier"
     assert target.latent_dim == target.model.latent_dim == 64
     assert target.discriminator is not None
     samples = target.generate(n=8, seed=1)

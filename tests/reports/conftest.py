@@ -11,14 +11,13 @@ import torch
 from torch import nn
 
 import deepaudit as da
-from deepaudit.reports.views.base import _VIEWS
 from tests.reports.helpers import (
     PLANTED_CLASS,
     PLANTED_FEATURE,
     PLANTED_GROUP,
+    PlantedFamily,
     overview_bundle,
     planted_family_result,
-    planted_view,
 )
 
 
@@ -59,9 +58,16 @@ def planted_target(rng) -> da.Target:
 
 
 @pytest.fixture
-def planted_bundle(planted_target, monkeypatch) -> da.AuditBundle:
-    """Overview of the planted target plus the hand-built family, with its view registered."""
-    monkeypatch.setitem(_VIEWS, "planted", planted_view)
+def planted_family():
+    """The planted family, registered for the test and removed after it."""
+    da.register_family(PlantedFamily())
+    yield
+    da.unregister_family("planted")
+
+
+@pytest.fixture
+def planted_bundle(planted_target, planted_family) -> da.AuditBundle:
+    """Overview of the planted target plus the hand-built family, registered with its view."""
     planted_target.metadata["model_card"] = (
         f"# Card\n\n## Intended use\n\nTesting {PLANTED_FEATURE} [a link](https://example.org)."
     )

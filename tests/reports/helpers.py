@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -12,6 +13,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 import deepaudit as da
+from deepaudit._validation import Interval
+from deepaudit.configs import Config
+from deepaudit.families import Family
 from deepaudit.reports.views import FigureView, Section, TableView, TextView, escape
 from deepaudit.results import Evidence, FamilyResult, Finding
 
@@ -44,9 +48,7 @@ def planted_family_result() -> FamilyResult:
                 "gap",
                 "fail",
                 f"Group {PLANTED_GROUP} differs from {PLANTED_FEATURE} by 25 points.",
-                Evidence(
-                    metric="gap", value=0.25, threshold=0.1, group=PLANTED_GROUP, table="bars"
-                ),
+                Evidence(metric="gap", value=0.25, threshold=0.1, group=PLANTED_GROUP, view="bars"),
             )
         ],
         seconds=0.5,
@@ -78,6 +80,25 @@ def planted_view(bundle, result) -> Section:
         cost={"seconds": result.seconds, "model_evaluations": result.model_evaluations},
         notes=list(result.notes),
     )
+
+
+@dataclass(frozen=True)
+class PlantedConfig(Config):
+    max_gap: float = 0.1
+
+    @classmethod
+    def constraints(cls):
+        return {"max_gap": [Interval(float, 0, 1)]}
+
+
+class PlantedFamily(Family):
+    """A family outside the package, registered by the tests: its view is
+    :func:`planted_view` (read at each call, so a test can swap it)."""
+
+    name = "planted"
+    title = "Planted"
+    config_class = PlantedConfig
+    view_path = "tests.reports.helpers:planted_view"
 
 
 # -- HTML parsing ------------------------------------------------------------------------

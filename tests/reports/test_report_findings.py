@@ -29,12 +29,14 @@ def strict_loads(text: str):
 
 def test_json_holds_every_finding_worst_first_with_counts(classifier_bundle):
     document = strict_loads(findings_json(classifier_bundle))
-    assert document["schema"] == FINDINGS_SCHEMA and document["schema_version"] == 1
+    assert document["schema"] == FINDINGS_SCHEMA and document["schema_version"] == 2
     assert document["model"] == "tiny-tabular"
     assert document["model_sha256"] == classifier_bundle.provenance["model_sha256"]
     found = classifier_bundle.findings
     assert [f["check"] for f in document["findings"]] == [f.check for f in found]
     assert [f["message"] for f in document["findings"]] == [f.message for f in found]
+    assert [f["id"] for f in document["findings"]] == [f.id for f in found]
+    assert document["findings"][0]["id"].startswith("overview.")
     assert document["findings"][0]["evidence"]["value"] == found[0].evidence.value
     assert document["counts"] == {
         s: sum(f.severity == s for f in found) for s in ("fail", "warn", "inconclusive", "pass")

@@ -20,7 +20,6 @@ from deepaudit.reports.embed import script_json
 from deepaudit.reports.layout import MAX_TABLE_ROWS, section_id
 from deepaudit.reports.render import FALLBACK_TABLE_ROWS
 from deepaudit.reports.views import TableView, anchor, bundle_sections
-from deepaudit.reports.views.base import _VIEWS
 from tests.reports.helpers import PLANTED, PLANTED_FEATURE, parse_report
 
 SIZE_LIMIT = 6_000_000  # bytes: the "at most 6 MB"
@@ -203,7 +202,7 @@ def test_long_tables_show_their_first_rows(classifier_bundle, monkeypatch):
         section.items.append(TableView("long", "Long", frame))
         return section
 
-    monkeypatch.setitem(_VIEWS, "overview", with_long_table)
+    monkeypatch.setattr(overview_view, "overview_view", with_long_table)
     html = render_html(classifier_bundle)
     rows = parse_report(html).table_rows(anchor("overview", "long") + "-table")
     assert len(rows) == MAX_TABLE_ROWS
@@ -272,7 +271,7 @@ def test_a_broken_view_costs_its_section_its_figures_not_the_report(planted_bund
     def broken(bundle, result):
         raise ValueError("no such column 'x'")
 
-    monkeypatch.setitem(_VIEWS, "planted", broken)
+    monkeypatch.setattr("tests.reports.helpers.planted_view", broken)
     html = render_html(planted_bundle)
     parser = parse_report(html)
     assert anchor("planted", "view-error") in parser.ids

@@ -17,7 +17,7 @@ from tests.reports.helpers import parse_report
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["autoencoder", "cnn", "gan", "lstm", "transformer"])
 def test_reference_model_report_fits_the_budget(name, tmp_path):
-    from deepaudit.audit.registry import get_family, list_families
+    from deepaudit.families import get_family, list_families
     from deepaudit.models import get_model_spec, load_model
 
     assert get_model_spec(name).demo

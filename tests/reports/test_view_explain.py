@@ -61,7 +61,7 @@ def test_every_finding_points_at_a_view_of_the_section(image_target):
     bundle = _bundle(image_target)
     section = family_section(bundle, "explain")
     keys = {view.key for view in section.items}
-    assert section.findings and all(f.evidence.table in keys for f in section.findings)
+    assert section.findings and all(f.evidence.view in keys for f in section.findings)
     assert section.cost["model_evaluations"] == bundle["explain"].model_evaluations
 
 

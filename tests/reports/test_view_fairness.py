@@ -66,7 +66,7 @@ def _check_links(section) -> None:
     keys = _keys(section)
     assert section.findings
     for found in section.findings:
-        assert found.evidence.table in keys, (found.check, found.evidence.table)
+        assert found.evidence.view in keys, (found.check, found.evidence.view)
 
 
 def _check_tables(section, result) -> None:
@@ -219,7 +219,7 @@ def test_generator_section_shows_class_shares_and_samples():
         modality="image",
         latent_dim=2,
         reference_data=reference,
-        metadata={"label_model": "digit_classifier"},
+        label_model=digits,
         device="cpu",
     )
     bundle = _audit(target, n_generated=200)

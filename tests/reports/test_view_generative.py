@@ -105,7 +105,7 @@ def test_generator_section_holds_every_view_and_the_findings_point_at_them(gener
         "fidelity", "coverage", "mode_collapse", "frechet_distance", "memorisation",
     }  # fmt: skip
     for finding in section.findings:
-        assert finding.evidence.table in keys, finding.check
+        assert finding.evidence.view in keys, finding.check
 
 
 def test_tables_show_the_bundles_numbers(generator_bundle):
@@ -163,7 +163,7 @@ def test_autoencoder_section_shows_errors_per_feature_and_worst_samples(ae_bundl
         "worst_samples", "worst_samples_heatmap",
     ]  # fmt: skip
     for finding in section.findings:
-        assert finding.evidence.table in keys
+        assert finding.evidence.view in keys
     heat = section.item("worst_samples_heatmap").figure.data[0]
     assert list(heat.x) == ["a", "b", "c"]
     z = np.asarray(heat.z)

@@ -78,7 +78,7 @@ def test_the_section_holds_every_view_and_the_findings_point_at_them(tabular_bun
     assert section.title == "Robustness"
     assert section.findings == tabular_bundle["robustness"].findings
     for finding in section.findings:
-        assert finding.evidence.table in keys, finding.check
+        assert finding.evidence.view in keys, finding.check
 
 
 def test_tables_show_the_bundles_numbers(tabular_bundle):
@@ -177,14 +177,14 @@ def test_autoencoder_and_generator_sections_render(autoencoder_target, generator
         "hide anomaly: PGD L∞", "flag normal: PGD L∞",
     ]  # fmt: skip
     for finding in ae.findings:
-        assert finding.evidence.table in keys
+        assert finding.evidence.view in keys
     gen = family_section(
         _bundle(generator_target, tmp_path / "gen", latent_samples=10), "robustness"
     )
     keys = [i.key for i in gen.items]
     assert {"latent_plot", "latent_stability", "curve_plot_source"} <= set(keys)
     for finding in gen.findings:
-        assert finding.evidence.table in keys
+        assert finding.evidence.view in keys
 
 
 def test_the_view_module_does_not_import_torch():

@@ -5,31 +5,32 @@ captum, shap and lime compute the attributions; deepaudit adds the adapters (wha
 explained for a classifier, an autoencoder, a GAN), batching from the memory budget,
 categorical features reported as one feature, the quality scores beside every method
 (deletion/insertion, infidelity, sensitivity, the randomisation sanity test,
-completeness, stability across seeds, agreement), costs and findings. Importing this
-package registers the family with ``run_audit``.
+completeness, stability across seeds, agreement), costs and findings. Add a method of
+your own with :func:`register_attribution`. Names load on first use.
 """
 
-from deepaudit.audit.explain.config import EXPLAIN_CONSTRAINTS, ExplainConfig
-from deepaudit.audit.explain.family import FAMILY, resolve_methods, run_explain
-from deepaudit.audit.explain.methods import (
-    DEFAULT_METHODS,
-    METHODS,
-    Attribution,
-    MethodSpec,
-    applicable_methods,
-    default_methods,
-)
+from deepaudit._lazy import lazy_exports
 
-__all__ = [
-    "DEFAULT_METHODS",
-    "EXPLAIN_CONSTRAINTS",
-    "FAMILY",
-    "METHODS",
-    "Attribution",
-    "ExplainConfig",
-    "MethodSpec",
-    "applicable_methods",
-    "default_methods",
-    "resolve_methods",
-    "run_explain",
-]
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "EXPLAIN_CONSTRAINTS": ".config",
+        "ExplainConfig": ".config",
+        "ExplainResult": ".result",
+        "FAMILY": ".family",
+        "grade_explain": ".grade",
+        "resolve_methods": ".run",
+        "run_explain": ".run",
+        "BUILTIN_SPECS": ".methods",
+        "DEFAULT_METHODS": ".methods",
+        "Attribution": ".methods",
+        "applicable_methods": ".methods",
+        "default_methods": ".methods",
+        "MethodSpec": ".registry",
+        "all_methods": ".registry",
+        "get_method": ".registry",
+        "list_attributions": ".registry",
+        "register_attribution": ".registry",
+        "unregister_attribution": ".registry",
+    },
+)

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from captum.attr import IntegratedGradients
 
-from deepaudit.audit.explain import findings, quality
+from deepaudit.audit.explain import quality
 from deepaudit.audit.explain.methods.base import chunks, quiet_library_notes, to_numpy
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ def colour_share(attributions: np.ndarray) -> np.ndarray:
 
 
 def colour_results(result: FamilyResult, case: Case, config: ExplainConfig) -> None:
-    """Add the colour share (overall and per group), its array and finding to ``result``."""
+    """Add the colour share (overall and per group) and its array to ``result``."""
     attributions = colour_attributions(case, config.n_steps)
     per_sample = colour_share(attributions)
     share = quality.nanmean(per_sample)
@@ -99,5 +99,3 @@ def colour_results(result: FamilyResult, case: Case, config: ExplainConfig) -> N
     result.tables["colour_share"] = rows
     result.arrays["colour_share"] = per_sample.astype(np.float32)
     result.metrics["colour_share"] = share
-    strat = [r for r in rows if r["attribute"] == case.stratified_by]
-    result.findings.append(findings.colour_finding(share, strat, config))

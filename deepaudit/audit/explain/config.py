@@ -7,19 +7,11 @@ Constraints are data, checked in one place when the config is built.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
-from deepaudit._validation import (
-    NONE,
-    InstanceOf,
-    Interval,
-    OneOf,
-    Satisfies,
-    SubsetOf,
-    validate_params,
-)
-from deepaudit.audit.explain.methods import METHODS
+from deepaudit._validation import NONE, InstanceOf, Interval, OneOf, Satisfies, SubsetOf
+from deepaudit.audit.explain.registry import list_attributions
+from deepaudit.configs import Config
 
 OWNER = "ExplainConfig"
 
@@ -34,7 +26,7 @@ def _names(value: object) -> bool:
 
 
 EXPLAIN_CONSTRAINTS = {
-    "methods": [NONE, OneOf(("all",)), SubsetOf(tuple(METHODS))],
+    "methods": [NONE, OneOf(("all",)), SubsetOf(list_attributions)],
     "n_samples": [Interval(int, 2, 10_000)],
     "n_steps": [Interval(int, 2, 10_000)],
     "n_noise_samples": [Interval(int, 1, 10_000)],
@@ -72,16 +64,17 @@ EXPLAIN_CONSTRAINTS = {
 }
 
 
-@dataclass
-class ExplainConfig:
-    """Budgets and thresholds of the explain family.
+@dataclass(frozen=True)
+class ExplainConfig(Config):
+    """Budgets and limits of the explain family.
 
     Parameters
     ----------
     methods
-        Attribution methods to run (see ``deepaudit.audit.explain.METHODS``); ``None``
-        runs the fast defaults of the target's modality, ``"all"`` every method that
-        applies (the thorough config).
+        Attribution methods to run (``deepaudit.audit.explain.list_attributions()``,
+        your own included: ``deepaudit.register_attribution``); ``None`` runs the fast
+        defaults of the target's modality, ``"all"`` every method that applies (the
+        thorough config).
     n_samples
         Samples explained, drawn with the seed and stratified over the sensitive attribute
         with the fewest groups.
@@ -163,7 +156,7 @@ class ExplainConfig:
         costs ``n_steps`` gradient passes per row, so it is off by default.
     """
 
-    methods: tuple[str, ...] | list[str] | str | None = None
+    methods: tuple[str, ...] | str | None = None
     n_samples: int = 8
     n_steps: int = 16
     n_noise_samples: int = 8
@@ -190,18 +183,23 @@ class ExplainConfig:
     max_completeness_gap: float = 0.05
     max_sensitive_share: float = 0.1
     max_colour_share: float = 0.1
-    sensitive_features: tuple[str, ...] | list[str] | None = None
+    sensitive_features: tuple[str, ...] | None = None
     layer: str | None = None
     n_threads: int | None = 1
     progress: bool = True
     every_row: bool = False
 
-    def __post_init__(self) -> None:
-        validate_params(OWNER, vars(self), EXPLAIN_CONSTRAINTS)
-        if isinstance(self.methods, list):
-            self.methods = tuple(self.methods)
-        if self.sensitive_features is not None:
-            self.sensitive_features = tuple(self.sensitive_features)
+    LIMITS = (
+        "max_randomisation_similarity",
+        "min_stability",
+        "max_completeness_gap",
+        "max_sensitive_share",
+        "max_colour_share",
+    )
+
+    @classmethod
+    def constraints(cls):
+        return EXPLAIN_CONSTRAINTS
 
     @classmethod
     def thorough(cls, **overrides: object) -> ExplainConfig:
@@ -228,7 +226,3 @@ class ExplainConfig:
         }
         budgets.update(overrides)
         return cls(**budgets)  # type: ignore[arg-type]
-
-    def replace(self, **changes: object) -> ExplainConfig:
-        """A copy with some fields changed (validated again)."""
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]

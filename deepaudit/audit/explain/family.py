@@ -1,233 +1,40 @@
-"""``run_explain``: the explain family's entry point, registered as ``"explain"``.
-
-It draws the samples to explain, runs each configured method (captum, shap, lime)
-within the evaluation budget, scores every method's trustworthiness beside its maps
-(faithfulness, sanity, completeness, stability, agreement, per-group faithfulness) and
-adds what the modality allows: global importance and the share on sensitive features
-(tabular), the share on colour (RGB images), latent sensitivity (generators).
-"""
+"""The ``explain`` family: why does the model decide, and how far can the explanation
+be trusted?"""
 
 from __future__ import annotations
 
-import time
-
-import numpy as np
-from tqdm.auto import tqdm
-
-from deepaudit.audit.device import limited_threads
-from deepaudit.audit.explain import colour, findings, scoring, store, tabular
-from deepaudit.audit.explain.budget import fit_to_budget
-from deepaudit.audit.explain.case import Case, draw_samples, prepare_case
-from deepaudit.audit.explain.config import OWNER, ExplainConfig
-from deepaudit.audit.explain.every_row import every_row_results
-from deepaudit.audit.explain.latent import latent_results
-from deepaudit.audit.explain.methods import (
-    METHODS,
-    applicable_methods,
-    default_methods,
-)
-from deepaudit.audit.registry import FamilySpec, register_family
-from deepaudit.audit.target import Target
-from deepaudit.errors import parameter_error
-from deepaudit.results import FamilyResult
-
-FAMILY = findings.FAMILY
+from deepaudit.audit.explain.config import ExplainConfig
+from deepaudit.audit.explain.result import ExplainResult
+from deepaudit.families import Family, Page
 
 
-def resolve_methods(case: Case, config: ExplainConfig) -> list[str]:
-    """The methods to run: the modality's defaults, every applicable one, or those named
-    (each checked against the case; a method that cannot apply is a ValidationError)."""
-    if config.methods is None:
-        return default_methods(case)
-    if config.methods == "all":
-        return applicable_methods(case)
-    names = list(config.methods)
-    problems = [f"{n} ({METHODS[n].why_not(case)})" for n in names if METHODS[n].why_not(case)]
-    if problems:
-        allowed = ", ".join(repr(n) for n in applicable_methods(case))
-        raise parameter_error(
-            "methods",
-            OWNER,
-            f"methods that apply to this {case.target.kind} target with "
-            f"{case.target.modality} data ({allowed})",
-            "; ".join(problems),
-        )
-    return names
-
-
-def _check_target_settings(target: Target, config: ExplainConfig) -> None:
-    if config.sensitive_features is None:
-        return
-    if target.modality != "tabular":
-        raise parameter_error(
-            "sensitive_features",
-            OWNER,
-            "None for non-tabular data",
-            list(config.sensitive_features),
-        )
-    unknown = [f for f in config.sensitive_features if f not in target.feature_groups]
-    if unknown:
-        raise parameter_error(
-            "sensitive_features",
-            OWNER,
-            "names of logical features of the target (" + ", ".join(target.feature_groups) + ")",
-            unknown,
-        )
-
-
-def run_explain(target: Target, options: ExplainConfig, seed: int) -> FamilyResult:
-    """The explain family's entry point (see the module docstring).
-
-    The methods explain samples of the target's rows in memory (of a streaming
-    target: of its sample); with ``every_row``, Integrated Gradients also runs over
-    every row, batch by batch on the audit's engine.
-    """
-    _check_target_settings(target, options)
-    sample = target.sample_target()
-    with limited_threads(options.n_threads):
-        result, case = _run_explain(sample, options, seed)
-    if sample is not target:
-        result.notes.insert(
-            0,
-            f"The data streams ({target.n_samples:,} rows): samples to explain were drawn "
-            f"from a uniform random sample of {sample.n_samples:,} rows.",
-        )
-    if options.every_row and case is not None:
-        started, before = time.perf_counter(), target.n_evaluations
-        every_row_results(result, target, case, options, seed)
-        result.metrics["every_row_seconds"] = time.perf_counter() - started
-        result.metrics["every_row_evaluations"] = target.n_evaluations - before
-    elif options.every_row:
-        result.notes.append("every_row was skipped: a generator has no evaluation rows.")
-    return result
-
-
-def _run_explain(
-    target: Target, options: ExplainConfig, seed: int
-) -> tuple[FamilyResult, Case | None]:
-    config = options
-    result = FamilyResult(FAMILY)
-    if target.kind == "generator" and target.discriminator is None:
-        result.notes.append(
-            "This generator has no discriminator: only latent sensitivity is measured."
-        )
-        latent_results(result, target, config, seed)
-        return result, None
-    case = prepare_case(target, config.layer, seed)
-    names = resolve_methods(case, config)  # every check before the first model call
-    draw_samples(case, config.n_samples, config.n_background)
-
-    runs: dict[str, dict] = {}
-    budget_rows = []
-    bar = tqdm(names, desc="explain", unit="method", leave=False, disable=not config.progress)
-    for name in bar:
-        bar.set_postfix_str(name)
-        spec = METHODS[name]
-        method_config, cut = fit_to_budget(spec, case, config)
-        if cut is not None:
-            budget_rows.append(cut)
-            result.findings.append(findings.budget_finding(cut))
-        if method_config is None:
-            continue
-        runs[name] = _run_method(case, spec, method_config, seed)
-        runs[name]["estimate"] = int(spec.estimate(case, method_config, case.n))
-    if not runs:
-        result.notes.append("No attribution method fit the evaluation budget.")
-        result.tables["budget"] = budget_rows
-        return result, case
-
-    quality_rows, stage_rows = scoring.quality_table(case, runs, config, seed)
-    result.tables["quality"] = quality_rows
-    result.tables["randomisation"] = stage_rows
-    result.tables["agreement"] = scoring.agreement_table(case, runs, config)
-    result.tables["group_quality"] = scoring.group_quality_table(case, runs)
-    result.tables["samples"] = store.samples_table(case)
-    result.tables["cost"] = [
-        {
-            "method": r["method"],
-            "seconds": r["seconds"],
-            "model_evaluations": r["evaluations"],
-            "estimated_evaluations": runs[r["method"]]["estimate"],
-            "check_seconds": r["check_seconds"],
-            "check_evaluations": r["check_evaluations"],
-        }
-        for r in quality_rows
-        if r["method"] in runs
-    ]
-    if budget_rows:
-        result.tables["budget"] = budget_rows
-    store.store_arrays(result, case, runs)
-    for make in (
-        findings.sanity_finding,
-        findings.stability_finding,
-        findings.completeness_finding,
-    ):
-        found = make(quality_rows, config)
-        if found is not None:
-            result.findings.append(found)
-    found = findings.faithfulness_finding(quality_rows)
-    if found is not None:
-        result.findings.append(found)
-
-    if case.space.modality == "tabular":
-        tabular.tabular_results(result, case, runs, config, seed)
-    if case.space.modality == "text":
-        result.tables["token_attributions"] = store.token_rows(case, runs)
-    if colour.applies(case):
-        colour.colour_results(result, case, config)
-    if target.kind == "generator":
-        latent_results(result, target, config, seed)
-
-    measured = [r for r in quality_rows if r["method"] != "random"]
-    best = max(measured, key=lambda r: np.nan_to_num(r["faithfulness"], nan=-np.inf))
-    result.metrics.update(
-        {
-            "n_explained": case.n,
-            "n_methods": len(runs),
-            "methods": ", ".join(runs),
-            "best_method": best["method"],
-            "best_faithfulness": best["faithfulness"],
-            "random_faithfulness": quality_rows[-1]["faithfulness"],
-            "sanity_failures": sum(r["sanity"] == "fail" for r in measured),
-        }
+class Explain(Family):
+    name = "explain"
+    title = "Explanations: why does the model decide?"
+    description = (
+        "Attributions (captum, shap, lime) for every model kind, each with its "
+        "faithfulness, sanity, stability and cost."
     )
-    if "integrated_gradients" in runs:
-        row = next(r for r in quality_rows if r["method"] == "integrated_gradients")
-        result.metrics["ig_completeness_gap"] = row["completeness_gap"]
-    if case.stratified_by is not None:
-        result.metrics["stratified_by"] = case.stratified_by
-    return result, None if target.kind == "generator" else case
+    config_class = ExplainConfig
+    result_class = ExplainResult
+    streams = True
+    view_path = "deepaudit.reports.views.explain:explain_view"
+    page = Page("Explanations", ":material/lightbulb:", "explanations.py")
+
+    def validate(self, target, config):
+        from deepaudit.audit.explain.run import check_target_settings
+
+        check_target_settings(target, config)
+
+    def run(self, target, config, seed):
+        from deepaudit.audit.explain.run import run_explain
+
+        return run_explain(target, config, seed)
+
+    def grade(self, result, config):
+        from deepaudit.audit.explain.grade import grade_explain
+
+        return grade_explain(result, config)
 
 
-# -- one method ------------------------------------------------------------------------
-
-
-def _run_method(case: Case, spec, config: ExplainConfig, seed: int) -> dict:
-    before = case.target.n_evaluations
-    started = time.perf_counter()
-    attribution = spec.compute(case, case.subject, case.inputs, case.classes, config, seed)
-    seconds = time.perf_counter() - started
-    scores = case.space.scores(attribution.values)
-    if spec.gradient and case.blind.any():
-        scores[:, case.blind] = np.nan  # gradients do not reach integer-coded categories
-    return {
-        "spec": spec,
-        "config": config,
-        "attribution": attribution,
-        "scores": scores,
-        "seconds": seconds,
-        "evaluations": case.target.n_evaluations - before,
-    }
-
-
-register_family(
-    FamilySpec(
-        name=FAMILY,
-        config_class=ExplainConfig,
-        run=run_explain,
-        applies_to=lambda target: None,
-        streams=True,
-        description="Attributions (captum, shap, lime) for every model kind, each with its "
-        "faithfulness, sanity, stability and cost.",
-    )
-)
+FAMILY = Explain()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from deepaudit.audit.explain import findings
 from deepaudit.audit.explain.config import ExplainConfig
 from deepaudit.audit.target import Target
 from deepaudit.results import FamilyResult
@@ -52,7 +51,7 @@ def latent_sensitivity(target: Target, n: int, seed: int) -> dict[str, np.ndarra
 
 
 def latent_results(result: FamilyResult, target: Target, config: ExplainConfig, seed: int) -> None:
-    """Add the latent sensitivity table, arrays and finding to ``result``."""
+    """Add the latent sensitivity table and arrays to ``result``."""
     measured = latent_sensitivity(target, config.n_samples, seed)
     rows = [
         {
@@ -69,6 +68,3 @@ def latent_results(result: FamilyResult, target: Target, config: ExplainConfig, 
     result.tables["latent_sensitivity"] = rows
     for key, values in measured.items():
         result.arrays[f"latent_{key}"] = values.astype(np.float32)
-    found = findings.latent_finding(rows)
-    if found is not None:
-        result.findings.append(found)

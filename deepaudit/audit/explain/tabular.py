@@ -10,9 +10,8 @@ import numpy as np
 import torch
 from captum.attr import FeaturePermutation
 
-from deepaudit.audit.explain import findings
-from deepaudit.audit.explain.methods import METHODS
 from deepaudit.audit.explain.methods.base import quiet_library_notes, to_numpy
+from deepaudit.audit.explain.registry import all_methods
 from deepaudit.audit.explain.subject import seeded
 
 if TYPE_CHECKING:
@@ -82,8 +81,9 @@ def sensitive_features(
 def tabular_results(
     result: FamilyResult, case: Case, runs: dict, config: ExplainConfig, seed: int
 ) -> None:
-    """Add global importance (with permutation importance), the share on sensitive
-    features and its findings to ``result``."""
+    """Add global importance (with permutation importance) and the share on sensitive
+    features to ``result``."""
+    methods = all_methods()
     shares = {name: importance_share(run["scores"]) for name, run in runs.items()}
     if config.permutation_samples:
         before = case.target.n_evaluations
@@ -119,7 +119,7 @@ def tabular_results(
             share = float(shares[method][g])
             if not np.isfinite(share):
                 continue
-            label = METHODS[method].label if method in METHODS else "Permutation importance"
+            label = methods[method].label if method in methods else "Permutation importance"
             rows.append(
                 {
                     "attribute": attribute,
@@ -131,13 +131,12 @@ def tabular_results(
             )
             result.metrics.setdefault(f"share[{feature}]", share)
     result.tables["sensitive_share"] = rows
-    result.findings.extend(findings.sensitive_share_findings(rows, config))
     blind = [n for n, b in zip(case.space.names, case.blind, strict=True) if b]
-    gradient_runs = [n for n in runs if METHODS[n].gradient]
+    gradient_runs = [n for n in runs if methods[n].gradient]
     if blind and gradient_runs:
         result.notes.append(
             "Gradient methods ("
-            + ", ".join(METHODS[n].label for n in gradient_runs)
+            + ", ".join(methods[n].label for n in gradient_runs)
             + ") cannot attribute to integer-coded categorical features ("
             + ", ".join(blind)
             + "): their share is left blank and perturbation methods speak for them."

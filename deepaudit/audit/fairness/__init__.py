@@ -11,50 +11,34 @@ shares of generated samples against the reference data.
 
 :func:`group_metrics` is the one pure function from (labels, scores, groups, threshold)
 to the metrics table; the audit and the dashboard's threshold slider both call it.
+Names load on first use.
 """
 
-from deepaudit.audit.fairness.audit import applies_to, run_fairness, validate
-from deepaudit.audit.fairness.config import FairnessConfig
-from deepaudit.audit.fairness.inputs import OVERALL, SmallGroupWarning
-from deepaudit.audit.fairness.live import group_labels, groupings, live_inputs
-from deepaudit.audit.fairness.metrics import (
-    MEASURES,
-    METRICS,
-    anomaly_group_metrics,
-    disparities,
-    group_metrics,
+from deepaudit._lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "FairnessConfig": ".config",
+        "FAIRNESS_CONSTRAINTS": ".config",
+        "FairnessResult": ".result",
+        "FAMILY": ".family",
+        "grade_fairness": ".grade",
+        "decide_tests": ".grade",
+        "applies_to": ".run",
+        "run_fairness": ".run",
+        "validate": ".run",
+        "OVERALL": ".inputs",
+        "SmallGroupWarning": ".inputs",
+        "group_labels": ".live",
+        "groupings": ".live",
+        "live_inputs": ".live",
+        "MEASURES": ".metrics",
+        "METRICS": ".metrics",
+        "anomaly_group_metrics": ".metrics",
+        "disparities": ".metrics",
+        "group_metrics": ".metrics",
+        "register_metric": ".registry",
+        "list_metrics": ".registry",
+    },
 )
-from deepaudit.audit.registry import FamilySpec, register_family
-
-FAMILY = "fairness"
-
-register_family(
-    FamilySpec(
-        name=FAMILY,
-        config_class=FairnessConfig,
-        run=run_fairness,
-        applies_to=applies_to,
-        validate=validate,
-        streams=True,
-        description="Group and intersectional metrics with intervals, counterfactual "
-        "flips and identity swaps, mitigation (classifiers); flag rates by group "
-        "(autoencoders); class coverage (generators).",
-    )
-)
-
-__all__ = [
-    "MEASURES",
-    "METRICS",
-    "OVERALL",
-    "FairnessConfig",
-    "SmallGroupWarning",
-    "anomaly_group_metrics",
-    "applies_to",
-    "disparities",
-    "group_labels",
-    "group_metrics",
-    "groupings",
-    "live_inputs",
-    "run_fairness",
-    "validate",
-]

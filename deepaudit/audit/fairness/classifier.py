@@ -142,6 +142,7 @@ def audit_cells(
             lowest, highest = extreme_groups(
                 rates[_first_metric(measure)][c], eligible, grouping.names
             )
+            se = float(spread[measure, stat][c])
             tables.test_rows.append(
                 {
                     "grouping": grouping.name,
@@ -154,14 +155,13 @@ def audit_cells(
                     "threshold": threshold,
                     "higher_is_worse": higher_is_worse,
                     "p_value": excess_p_value(
-                        value,
-                        float(spread[measure, stat][c]),
-                        threshold,
-                        higher_is_worse=higher_is_worse,
+                        value, se, threshold, higher_is_worse=higher_is_worse
                     ),
                     "lowest_group": lowest,
                     "highest_group": highest,
                     "n_groups": int(eligible.sum()),
+                    "se": se,
+                    "limit": threshold_name,
                 }
             )
 

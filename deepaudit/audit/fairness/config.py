@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from deepaudit._validation import (
-    NONE,
-    InstanceOf,
-    Interval,
-    OneOf,
-    Satisfies,
-    SubsetOf,
-    validate_params,
-)
-from deepaudit.audit.fairness.stats import BOOTSTRAPS, CORRECTIONS
+from deepaudit._validation import NONE, InstanceOf, Interval, OneOf, Satisfies, SubsetOf
+from deepaudit.configs import Config
+
+#: Multiple-comparison corrections, and bootstrap schemes (resample N rows with
+#: replacement, or weigh each row Poisson(1)).
+CORRECTIONS = ("holm", "bh", "none")
+BOOTSTRAPS = ("multinomial", "poisson")
 
 IDENTITY_ATTRIBUTES = ("gender", "religion", "nationality", "ethnicity")
 SENTIMENTS = ("positive", "negative", "neutral")
@@ -30,7 +28,7 @@ def _names(value) -> bool:
 
 
 def _proxies(value) -> bool:
-    return isinstance(value, dict) and all(
+    return isinstance(value, Mapping) and all(
         isinstance(k, str) and _names(v) and len(v) > 0 for k, v in value.items()
     )
 
@@ -61,15 +59,14 @@ FAIRNESS_CONSTRAINTS = {
     "mitigation_attribute": [NONE, InstanceOf((str,), "a str")],
     "mitigation_constraint": [OneOf(MITIGATION_CONSTRAINTS)],
     "n_thresholds": [Interval(int, 2, None)],
-    "label_model": [NONE, InstanceOf((str,), "a zoo model name")],
     "n_generated": [Interval(int, 10, None)],
     "min_share_ratio": [Interval(float, 0, 1)],
 }
 
 
-@dataclass
-class FairnessConfig:
-    """Budgets and thresholds of the fairness family.
+@dataclass(frozen=True)
+class FairnessConfig(Config):
+    """Budgets and limits of the fairness family.
 
     Parameters
     ----------
@@ -127,17 +124,15 @@ class FairnessConfig:
         The ThresholdOptimizer constraint.
     n_thresholds
         Points of the accuracy-against-disparity trade-off curve.
-    label_model
-        Generators: the zoo classifier that labels samples (default:
-        ``target.metadata["label_model"]``).
     n_generated
-        Generators: samples drawn and labelled.
+        Generators: samples drawn and labelled by the target's label model
+        (``Target(label_model=...)``).
     min_share_ratio
         Generators: a class whose generated share is below this fraction of its
         reference share is under-represented.
     """
 
-    sensitive_features: list[str] | None = None
+    sensitive_features: tuple[str, ...] | None = None
     max_intersection_order: int = 2
     n_bootstrap: int = 300
     bootstrap: str = "auto"
@@ -150,22 +145,31 @@ class FairnessConfig:
     threshold: float | None = None
     n_bins: int = 10
     counterfactual: bool = True
-    proxies: dict[str, list[str]] = field(default_factory=dict)
+    proxies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     max_counterfactuals: int = 3
     max_flip_rate: float = 0.05
-    identity_attributes: list[str] = field(default_factory=lambda: list(IDENTITY_ATTRIBUTES))
-    sentiments: list[str] = field(default_factory=lambda: list(SENTIMENTS))
+    identity_attributes: tuple[str, ...] = IDENTITY_ATTRIBUTES
+    sentiments: tuple[str, ...] = SENTIMENTS
     max_score_shift: float = 0.05
     mitigation: bool = True
     mitigation_attribute: str | None = None
     mitigation_constraint: str = "demographic_parity"
     n_thresholds: int = 21
-    label_model: str | None = None
     n_generated: int = 1000
     min_share_ratio: float = 0.8
 
-    def __post_init__(self) -> None:
-        validate_params("FairnessConfig", vars(self), FAIRNESS_CONSTRAINTS)
+    LIMITS = (
+        "max_difference",
+        "min_ratio",
+        "max_flip_rate",
+        "max_score_shift",
+        "min_share_ratio",
+        "correction",
+    )
+
+    @classmethod
+    def constraints(cls):
+        return FAIRNESS_CONSTRAINTS
 
     @classmethod
     def thorough(cls, **overrides) -> FairnessConfig:
@@ -178,4 +182,4 @@ class FairnessConfig:
             "n_thresholds": 51,
             "n_generated": 5000,
         }
-        return replace(cls(), **(budgets | overrides))
+        return cls().replace(**(budgets | overrides))

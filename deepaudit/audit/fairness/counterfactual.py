@@ -42,13 +42,10 @@ class CounterfactualTables:
 
 
 def palette(target: Target) -> dict[str, np.ndarray]:
-    """Colour name -> RGB tint: ``target.metadata["palette"]``, else the digits' palette."""
-    given = target.metadata.get("palette")
-    if given:
-        return {str(k): np.asarray(v, dtype=np.float32) for k, v in given.items()}
-    from deepaudit.models.datasets.digits import PALETTE
-
-    return {name: np.asarray(rgb, dtype=np.float32) for name, rgb in PALETTE}
+    """Colour name -> RGB tint, from ``target.metadata["palette"]`` (an image attribute
+    whose groups are all named there can be recoloured); empty when not given."""
+    given = target.metadata.get("palette") or {}
+    return {str(k): np.asarray(v, dtype=np.float32) for k, v in given.items()}
 
 
 def editors(
@@ -69,7 +66,13 @@ def editors(
         else:
             notes.append(
                 f"Attribute {attribute!r} is not an input of the model that deepaudit can "
-                "change, so it was not flipped."
+                "change, so it was not flipped"
+                + (
+                    " (an image attribute naming colours is recoloured when "
+                    "target.metadata['palette'] maps each of its groups to an RGB tint)."
+                    if target.modality == "image" and not palette(target)
+                    else "."
+                )
             )
     return out, notes
 
@@ -210,12 +213,11 @@ def flip_attributes(
         }
         boot = _add_intervals(summary, changed, shift, options, rng)
         if boot is not None:
+            se = float(bootstrap_se(boot[:, 0]))
             summary["p_value"] = excess_p_value(
-                summary["changed_share"],
-                float(bootstrap_se(boot[:, 0])),
-                options.max_flip_rate,
-                higher_is_worse=True,
+                summary["changed_share"], se, options.max_flip_rate, higher_is_worse=True
             )
+            summary["se"] = se
         tables.summary_rows.append(summary)
 
 

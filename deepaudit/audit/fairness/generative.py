@@ -1,8 +1,8 @@
 """Fairness of generative models.
 
 GAN: which classes does it generate, and how often, against the data it should
-imitate? A reference classifier (``target.metadata["label_model"]``, a zoo model)
-labels generated and reference samples alike, so its own errors fall on both sides; a
+imitate? A reference classifier (``Target(label_model=...)``) labels generated
+and reference samples alike, so its own errors fall on both sides; a
 chi-square test compares the two class distributions and each class's share ratio
 gets a bootstrap interval. Autoencoder: anomaly-flag rate and mean reconstruction error
 per group, with intervals: a detector that flags one group far more often than another
@@ -37,24 +37,17 @@ from deepaudit.audit.target import Target
 # -- GAN class coverage -----------------------------------------------------------------
 
 
-def label_model_name(target: Target, options: FairnessConfig) -> str | None:
-    name = options.label_model or target.metadata.get("label_model")
-    return str(name) if name else None
-
-
 def class_coverage(
     target: Target, options: FairnessConfig, rng: np.random.Generator, seed: int
 ) -> dict:
-    """Generated class shares (labelled by the label model) against the reference data's."""
-    from deepaudit.models import load_model
-
-    name = label_model_name(target, options)
-    labeller = load_model(name, device=target.device)
+    """Generated class shares (labelled by the target's label model) against the
+    reference data's."""
     samples = target.generate(options.n_generated, seed=seed)
-    generated = labeller.predict(samples)
-    reference = labeller.predict(target.reference_data)
-    target.n_evaluations += labeller.n_evaluations
-    class_names = labeller.class_names or [str(k) for k in range(int(generated.max()) + 1)]
+    generated = target.label_classes(samples)
+    reference = target.label_classes(target.reference_data)
+    class_names = target.label_class_names or [
+        str(k) for k in range(int(max(generated.max(), reference.max())) + 1)
+    ]
     k = len(class_names)
     gen_counts = np.bincount(generated, minlength=k)
     ref_counts = np.bincount(reference, minlength=k)
@@ -103,10 +96,12 @@ def class_coverage(
                     options.min_share_ratio,
                     higher_is_worse=False,
                 ),
+                se=float(bootstrap_se(boot[1][:, c])),
             )
+        row.update(limit="min_share_ratio", higher_is_worse=False)
         rows.append(row)
     return {
-        "label_model": name,
+        "label_model": target.label_model_name,
         "rows": rows,
         "chi2": float(chi2),
         "chi2_p_value": float(p_value),
@@ -267,5 +262,7 @@ def audit_anomaly_grouping(
                 "lowest_group": lowest,
                 "highest_group": highest,
                 "n_groups": int(eligible.sum()),
+                "se": float(bootstrap_se(boot[stat])),
+                "limit": threshold_name,
             }
         )

@@ -1,7 +1,7 @@
 """Counterfactual identity-term swaps for text classifiers.
 
-Two sources of sentences, both from the term lists that ship with deepaudit
-(``deepaudit/models/data/identity_terms.json``):
+Two sources of sentences, both from the term lists the fairness family ships
+(:mod:`.terms`, ``deepaudit/audit/fairness/data/identity_terms.json``):
 
 - templates: every template and adjective filled with every term of an attribute;
   a pair of terms is compared on the same template and adjective, so the only
@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from deepaudit.audit import text
+from deepaudit.audit.fairness import terms as identity_terms
 from deepaudit.audit.fairness.config import FairnessConfig
 from deepaudit.audit.fairness.stats import (
     absolute_interval,
@@ -31,7 +33,6 @@ from deepaudit.audit.fairness.stats import (
     resample_means,
 )
 from deepaudit.audit.target import Target
-from deepaudit.models.datasets import identity_terms, text
 
 
 @dataclass
@@ -127,6 +128,7 @@ def template_swaps(
                         options.max_score_shift,
                         higher_is_worse=True,
                     ),
+                    se=float(bootstrap_se(samples)),
                 )
             tables.pair_rows.append(row)
         score = proba[..., 1] if proba.shape[-1] == 2 else proba.max(axis=-1)

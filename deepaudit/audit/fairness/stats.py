@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-CORRECTIONS = ("holm", "bh", "none")
+from deepaudit.audit.fairness.config import BOOTSTRAPS, CORRECTIONS  # noqa: F401  (re-exported)
 
 
 def resample_cells(cells: Any, n_boot: int, rng: np.random.Generator) -> Any:
@@ -67,10 +67,6 @@ def _resample(cells: Any, n_boot: int, rng: np.random.Generator, draw) -> Any:
         out_counts[:, c] = drawn.reshape(n_boot, *cells.counts.shape[1:])
         out_sums[:, c] = (drawn * mean + noise).reshape(n_boot, *cells.counts.shape[1:])
     return type(cells)(counts=out_counts, sums=out_sums, squares=np.zeros(0))
-
-
-#: Bootstrap schemes: resample N rows with replacement, or weigh each row Poisson(1).
-BOOTSTRAPS = ("multinomial", "poisson")
 
 
 def resample_means(

@@ -6,34 +6,28 @@ class of the real samples; diversity (mode collapse); memorisation of training s
 (``Target(train_data=...)``) with the nearest training neighbours of generated samples;
 a seeded sample grid and latent interpolations.
 Autoencoders: reconstruction-error distributions of held-out and reference data, the
-per-feature sources of the error and the worst-reconstructed samples.
-
-Importing this package registers the family as ``"generative"``.
+per-feature sources of the error and the worst-reconstructed samples. Names load on
+first use.
 """
 
-from deepaudit.audit.generative.config import GENERATIVE_CONSTRAINTS, GenerativeConfig
-from deepaudit.audit.generative.family import applies_to, run_generative
-from deepaudit.audit.generative.fidelity import (
-    frechet_distance,
-    frechet_with_interval,
-    knn_radii,
-    mean_pairwise_distance,
-    prdc,
-)
-from deepaudit.audit.generative.memorisation import Memorisation, memorisation
-from deepaudit.audit.generative.reconstruction import feature_contributions
+from deepaudit._lazy import lazy_exports
 
-__all__ = [
-    "GENERATIVE_CONSTRAINTS",
-    "GenerativeConfig",
-    "Memorisation",
-    "applies_to",
-    "feature_contributions",
-    "frechet_distance",
-    "frechet_with_interval",
-    "knn_radii",
-    "mean_pairwise_distance",
-    "memorisation",
-    "prdc",
-    "run_generative",
-]
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "GENERATIVE_CONSTRAINTS": ".config",
+        "GenerativeConfig": ".config",
+        "GenerativeResult": ".result",
+        "FAMILY": ".family",
+        "grade_generative": ".grade",
+        "run_generative": ".run",
+        "frechet_distance": ".fidelity",
+        "frechet_with_interval": ".fidelity",
+        "knn_radii": ".fidelity",
+        "mean_pairwise_distance": ".fidelity",
+        "prdc": ".fidelity",
+        "Memorisation": ".memorisation",
+        "memorisation": ".memorisation",
+        "feature_contributions": ".reconstruction",
+    },
+)

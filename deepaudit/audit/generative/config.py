@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from deepaudit._validation import NONE, InstanceOf, Interval, OneOf, validate_params
+from deepaudit._validation import NONE, InstanceOf, Interval, OneOf
+from deepaudit.configs import Config
 from deepaudit.errors import parameter_error
 
 OWNER = "GenerativeConfig"
@@ -65,8 +66,8 @@ _ORDERED_PAIRS = (
 )
 
 
-@dataclass
-class GenerativeConfig:
+@dataclass(frozen=True)
+class GenerativeConfig(Config):
     """Budgets and thresholds of the generative family.
 
     Generators are compared with real samples on a feature space (precision, recall,
@@ -178,8 +179,17 @@ class GenerativeConfig:
     n_threads: int | None = 1
     progress: bool = True
 
-    def __post_init__(self) -> None:
-        validate_params(OWNER, vars(self), GENERATIVE_CONSTRAINTS)
+    LIMITS = (
+        *(name for pair in _ORDERED_PAIRS for name in pair[:2]),
+        "max_feature_share",
+        "max_feature_error_ratio",
+    )
+
+    @classmethod
+    def constraints(cls):
+        return GENERATIVE_CONSTRAINTS
+
+    def check(self) -> None:
         smallest = min(self.n_generated, self.n_real)
         if self.k >= smallest:
             raise parameter_error(

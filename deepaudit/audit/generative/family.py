@@ -1,48 +1,50 @@
-"""The ``generative`` family's entry point, applicability check and registration."""
+"""The ``generative`` family: what a generator makes and misses, what an autoencoder
+fails to rebuild."""
 
 from __future__ import annotations
 
-from deepaudit.audit.device import limited_threads
 from deepaudit.audit.generative.config import GenerativeConfig
-from deepaudit.audit.generative.generator import run_generator
-from deepaudit.audit.generative.reconstruction import run_autoencoder
-from deepaudit.audit.registry import FamilySpec, register_family
-from deepaudit.audit.target import Target
-from deepaudit.errors import parameter_error
-from deepaudit.results import FamilyResult
-
-FAMILY = "generative"
+from deepaudit.audit.generative.result import GenerativeResult
+from deepaudit.families import Family, Page
 
 
-def applies_to(target: Target) -> str | None:
-    """``None`` when the family can audit ``target``, else the reason it cannot."""
-    if target.kind == "classifier":
-        return "it audits generators and autoencoders."
-    if target.modality == "text":
-        return "distances and reconstruction errors between token ids are not meaningful."
-    if target.kind == "generator" and target.reference_data is None:
-        return "a generator needs reference_data (real samples to compare its samples with)."
-    return None
-
-
-def run_generative(target: Target, options: GenerativeConfig, seed: int) -> FamilyResult:
-    """Audit a generator (fidelity, coverage, diversity, memorisation, samples) or an
-    autoencoder (reconstruction-error distributions and the features errors come from)."""
-    if not isinstance(options, GenerativeConfig):
-        raise parameter_error("options", "run_generative", "a GenerativeConfig", options)
-    with limited_threads(options.n_threads):
-        if target.kind == "generator":
-            return run_generator(target, options, seed)
-        return run_autoencoder(target, options, seed)
-
-
-register_family(
-    FamilySpec(
-        name=FAMILY,
-        config_class=GenerativeConfig,
-        run=run_generative,
-        applies_to=applies_to,
-        description="Generators: fidelity, coverage, diversity and memorisation of samples; "
-        "autoencoders: reconstruction-error distributions and their per-feature sources.",
+class Generative(Family):
+    name = "generative"
+    title = "Generative: what the model makes, misses and copies"
+    description = (
+        "Generators: fidelity, coverage, diversity and memorisation of samples; "
+        "autoencoders: reconstruction-error distributions and their per-feature sources."
     )
-)
+    config_class = GenerativeConfig
+    result_class = GenerativeResult
+    view_path = "deepaudit.reports.views.generative:generative_view"
+    page = Page("Generative", ":material/grid_view:", "generative.py")
+
+    def applies_to(self, target):
+        if target.kind == "classifier":
+            return "it audits generators and autoencoders."
+        if target.modality == "text":
+            return "distances and reconstruction errors between token ids are not meaningful."
+        if target.kind == "generator" and target.reference_data is None:
+            return "a generator needs reference_data (real samples to compare its samples with)."
+        return None
+
+    def validate(self, target, config):
+        from deepaudit.audit.generative.features import NO_LABEL_MODEL_MESSAGE, label_model
+        from deepaudit.errors import ValidationError
+
+        if config.feature_space == "label_model" and label_model(target) is None:
+            raise ValidationError(NO_LABEL_MODEL_MESSAGE)
+
+    def run(self, target, config, seed):
+        from deepaudit.audit.generative.run import run_generative
+
+        return run_generative(target, config, seed)
+
+    def grade(self, result, config):
+        from deepaudit.audit.generative.grade import grade_generative
+
+        return grade_generative(result, config)
+
+
+FAMILY = Generative()

@@ -2,9 +2,8 @@
 
 Distances between raw pixels say little about whether two digits look alike; the
 penultimate features of a classifier trained on the same kind of data do better (the
-idea behind FID). A generator's Target names such a classifier in
-``metadata["label_model"]`` (a zoo model name, or a module with a ``features(x)``
-method). Without one, samples are compared as flattened values, or through a seeded
+idea behind FID). A generator's Target may carry such a classifier
+(``Target(label_model=...)``, a module with a ``features(x)`` method). Without one, samples are compared as flattened values, or through a seeded
 Gaussian random projection (scikit-learn's) when they are too wide for that.
 """
 
@@ -19,15 +18,14 @@ from sklearn.random_projection import GaussianRandomProjection
 from torch import nn
 
 from deepaudit.audit.target import Target
-from deepaudit.errors import ValidationError, parameter_error
+from deepaudit.errors import ValidationError
 
 #: ``feature_space="auto"`` compares flattened samples up to this many values each.
 AUTO_PIXEL_LIMIT = 1024
 
-LABEL_MODEL_KEY = "label_model"
 NO_LABEL_MODEL_MESSAGE = (
     "The 'feature_space' parameter of GenerativeConfig is 'label_model', but the target "
-    "names no label model (set Target(metadata={'label_model': ...}))."
+    "has no label model with a features(x) method (set Target(label_model=...))."
 )
 
 
@@ -54,26 +52,11 @@ def flatten(samples: np.ndarray) -> np.ndarray:
 
 
 def label_model(target: Target) -> nn.Module | None:
-    """The classifier named by ``target.metadata["label_model"]``, on the target's device.
-
-    Raises a ValidationError (before any work) when it names no zoo model, or a model
-    without a ``features(x)`` method.
-    """
-    named = target.metadata.get(LABEL_MODEL_KEY)
-    if named is None:
+    """The target's label model when it has a ``features(x)`` method, else ``None``."""
+    module = target.label_model
+    if module is None or not callable(getattr(module, "features", None)):
         return None
-    expected = "a 'label_model' entry naming a classifier with a features(x) method"
-    if isinstance(named, nn.Module):
-        module = named
-    elif isinstance(named, str):
-        from deepaudit.models import load_model
-
-        module = load_model(named, device=target.device).model
-    else:
-        raise parameter_error("metadata", "Target", expected, named)
-    if not callable(getattr(module, "features", None)):
-        raise parameter_error("metadata", "Target", expected, named)
-    return module.to(target.device).eval()
+    return module
 
 
 def batched(
@@ -95,10 +78,8 @@ def feature_space(target: Target, space: str, projection_dim: int, seed: int) ->
     if space == "label_model" and classifier is None:
         raise ValidationError(NO_LABEL_MODEL_MESSAGE)
     if classifier is not None:
-        name = target.metadata[LABEL_MODEL_KEY]
-        label = name if isinstance(name, str) else type(name).__name__
         return FeatureSpace(
-            f"label_model:{label}",
+            f"label_model:{target.label_model_name}",
             lambda x: batched(classifier.features, x, target.device, target.batch_size),
             classifier,
         )

@@ -5,9 +5,9 @@ Improved precision and recall (Kynkäänniemi et al., 2019) and density and cove
 each sample's ball reaches its k-th nearest neighbour in its own set (scikit-learn's
 ``NearestNeighbors``). Every statistic then reads two boolean matrices, which pass
 through resampling weights, so the point estimate and all bootstrap resamples come from
-the same few matrix products (:func:`prdc_statistics`). The Fréchet distance is the
-zoo's own (:func:`deepaudit.models.recipes.base.frechet_distance`), so training and
-audit report the same number.
+the same few matrix products (:func:`prdc_statistics`). The Fréchet distance is
+:func:`.frechet.frechet_distance`, which the reference GAN's recipe also reads, so
+training and audit report the same number.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sklearn.metrics import pairwise_distances_chunked
 from sklearn.neighbors import NearestNeighbors
 from tqdm.auto import tqdm
 
-from deepaudit.models.recipes.base import frechet_distance
+from deepaudit.audit.generative.frechet import frechet_distance
 
 __all__ = [
     "PRDC",

@@ -29,14 +29,12 @@ from deepaudit.audit.generative.fidelity import (
     mean_pairwise_distance,
     prdc,
 )
-from deepaudit.audit.generative.findings import grade
 from deepaudit.audit.generative.memorisation import Memorisation, memorisation
+from deepaudit.audit.generative.result import GenerativeResult
 from deepaudit.audit.generative.samples import interpolation_strips, jump_ratios
 from deepaudit.audit.target import Target
 from deepaudit.errors import parameter_error
-from deepaudit.results import Evidence, FamilyResult, Finding
 
-FAMILY = "generative"
 REFERENCE_LABELS_KEY = "reference_labels"
 
 
@@ -73,11 +71,11 @@ def _check_target(target: Target, options: GenerativeConfig, seed: int) -> None:
             )
 
 
-def run_generator(target: Target, options: GenerativeConfig, seed: int) -> FamilyResult:
+def run_generator(target: Target, options: GenerativeConfig, seed: int) -> GenerativeResult:
     """The generative family on a generator (see the module docstring)."""
     space = feature_space(target, options.feature_space, options.projection_dim, seed)
     _check_target(target, options, seed)
-    result = FamilyResult(FAMILY)
+    result = GenerativeResult()
     rng = np.random.default_rng(seed)
     real_ids = _subset(len(target.reference_data), options.n_real, rng)
     real = target.reference_data[real_ids].numpy()
@@ -138,12 +136,11 @@ def run_generator(target: Target, options: GenerativeConfig, seed: int) -> Famil
             "No training data was given (Target(train_data=...)): memorisation was not "
             "measured and there is no real-vs-real baseline."
         )
-    result.findings.extend(_findings(result, options, mem))
     return result
 
 
 def _baseline(
-    result: FamilyResult,
+    result: GenerativeResult,
     space: FeatureSpace,
     train: torch.Tensor,
     train_ids: np.ndarray,
@@ -189,7 +186,7 @@ def _fidelity_rows(values: dict, intervals: dict, baseline: dict) -> list[dict]:
 
 
 def _coverage_by_class(
-    result: FamilyResult, target: Target, real_ids: np.ndarray, m: Manifolds
+    result: GenerativeResult, target: Target, real_ids: np.ndarray, m: Manifolds
 ) -> None:
     """Recall and coverage among the real samples of each class (when labels are known)."""
     labels = target.metadata.get(REFERENCE_LABELS_KEY)
@@ -212,7 +209,7 @@ def _coverage_by_class(
 
 
 def _uncovered(
-    result: FamilyResult, real: np.ndarray, real_ids: np.ndarray, m: Manifolds, n: int
+    result: GenerativeResult, real: np.ndarray, real_ids: np.ndarray, m: Manifolds, n: int
 ) -> None:
     """The real samples farthest (in their own k-NN radii) from any generated sample."""
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -223,7 +220,7 @@ def _uncovered(
     result.arrays["uncovered_gap"] = gap[order].astype(np.float64)
 
 
-def _diversity(result: FamilyResult, f_real: np.ndarray, f_fake: np.ndarray) -> None:
+def _diversity(result: GenerativeResult, f_real: np.ndarray, f_fake: np.ndarray) -> None:
     real_spread, fake_spread = mean_pairwise_distance(f_real), mean_pairwise_distance(f_fake)
     ratio = fake_spread / real_spread if real_spread > 0 else float("nan")
     result.metrics.update(
@@ -240,7 +237,7 @@ def _diversity(result: FamilyResult, f_real: np.ndarray, f_fake: np.ndarray) -> 
 
 
 def _samples(
-    result: FamilyResult,
+    result: GenerativeResult,
     target: Target,
     fake: np.ndarray,
     space: FeatureSpace,
@@ -262,7 +259,7 @@ def _samples(
 
 
 def _memorisation(
-    result: FamilyResult,
+    result: GenerativeResult,
     mem: Memorisation,
     fake: np.ndarray,
     train_rows: np.ndarray,
@@ -272,6 +269,9 @@ def _memorisation(
     result.metrics.update(
         {
             "copy_share": mem.copy_share,
+            "copy_share_low": float(mem.copy_interval[0]),
+            "copy_share_high": float(mem.copy_interval[1]),
+            "copy_quantile": options.copy_quantile,
             "copy_threshold": mem.threshold,
             "heldout_copy_share": mem.heldout_share,
             "closer_than_heldout_probability": mem.closer_probability,
@@ -301,6 +301,7 @@ def _memorisation(
             "memorisation_heldout_distances": held_d.astype(np.float32),
         }
     )
+    result.arrays["copy_ids"] = np.flatnonzero(mem.copies)[:20].astype(np.int64)
     closest = np.argsort(gen_d, kind="stable")[: options.n_neighbours_shown]
     neighbours = mem.generated_neighbours[closest]
     result.arrays.update(
@@ -325,166 +326,3 @@ def _memorisation(
         }
         for r, (g, t) in enumerate(zip(closest, neighbours, strict=True))
     ]
-
-
-def _interval(result: FamilyResult, metric: str) -> tuple[float, float] | None:
-    for row in result.tables["fidelity"]:
-        if row["metric"] == metric and row["interval_low"] is not None:
-            return (row["interval_low"], row["interval_high"])
-    return None
-
-
-def _findings(
-    result: FamilyResult, options: GenerativeConfig, mem: Memorisation | None
-) -> list[Finding]:
-    m = result.metrics
-    out = []
-    precision, interval = m["precision"], _interval(result, "precision")
-    out.append(
-        Finding(
-            FAMILY,
-            "fidelity",
-            grade(
-                precision,
-                options.fail_precision,
-                options.warn_precision,
-                lower_is_worse=True,
-                interval=interval,
-            ),
-            f"{precision:.1%} of generated samples lie on the real-data manifold (precision, "
-            f"k={options.k}, {m['feature_space']}; warn below {options.warn_precision:.0%}, "
-            f"fail below {options.fail_precision:.0%}); density {m['density']:.2f}.",
-            Evidence(
-                metric="precision",
-                value=precision,
-                interval=interval,
-                threshold=options.fail_precision,
-                table="fidelity",
-            ),
-        )
-    )
-    coverage, interval = m["coverage"], _interval(result, "coverage")
-    by_class = result.tables.get("coverage_by_class")
-    worst = min(by_class, key=lambda r: r["coverage"]) if by_class else None
-    out.append(
-        Finding(
-            FAMILY,
-            "coverage",
-            grade(
-                coverage,
-                options.fail_coverage,
-                options.warn_coverage,
-                lower_is_worse=True,
-                interval=interval,
-            ),
-            f"{coverage:.1%} of real samples have a generated sample nearby (coverage; recall "
-            f"{m['recall']:.1%}; warn below {options.warn_coverage:.0%}, fail below "
-            f"{options.fail_coverage:.0%})"
-            + (
-                f"; the least covered class is {worst['class']!r} ({worst['coverage']:.1%})."
-                if worst
-                else "."
-            ),
-            Evidence(
-                metric="coverage",
-                value=coverage,
-                interval=interval,
-                threshold=options.fail_coverage,
-                group=None if worst is None else worst["class"],
-                sample_ids=result.arrays["uncovered_ids"].tolist(),
-                table="coverage_by_class" if by_class else "fidelity",
-            ),
-        )
-    )
-    ratio = m["diversity_ratio"]
-    out.append(
-        Finding(
-            FAMILY,
-            "mode_collapse",
-            grade(
-                ratio,
-                options.fail_diversity_ratio,
-                options.warn_diversity_ratio,
-                lower_is_worse=True,
-            ),
-            f"Generated samples are {ratio:.2f}× as spread out as real ones (mean pairwise "
-            f"distance; below {options.warn_diversity_ratio:.2f}× suggests mode collapse).",
-            Evidence(
-                metric="diversity_ratio",
-                value=ratio,
-                threshold=options.fail_diversity_ratio,
-                table="diversity",
-            ),
-        )
-    )
-    if "frechet_ratio" in m:
-        fr = m["frechet_ratio"]
-        fd_interval = _interval(result, "frechet_distance")
-        base = max(m["baseline_frechet_distance"], 1e-12)
-        ratio_interval = (
-            None if fd_interval is None else (fd_interval[0] / base, fd_interval[1] / base)
-        )
-        out.append(
-            Finding(
-                FAMILY,
-                "frechet_distance",
-                grade(
-                    fr,
-                    options.fail_frechet_ratio,
-                    options.warn_frechet_ratio,
-                    lower_is_worse=False,
-                    interval=ratio_interval,
-                ),
-                f"The Fréchet distance to real samples is {m['frechet_distance']:.4g}, "
-                f"{fr:.1f}× that between training and held-out real samples "
-                f"(warn above {options.warn_frechet_ratio:g}×, fail above "
-                f"{options.fail_frechet_ratio:g}×).",
-                Evidence(
-                    metric="frechet_ratio",
-                    value=fr,
-                    interval=ratio_interval,
-                    threshold=options.fail_frechet_ratio,
-                    table="fidelity",
-                ),
-            )
-        )
-    if mem is None:
-        out.append(
-            Finding(
-                FAMILY,
-                "memorisation",
-                "inconclusive",
-                "Memorisation was not measured: the target has no training data "
-                "(Target(train_data=...)).",
-                Evidence(metric="copy_share", table="memorisation"),
-            )
-        )
-    else:
-        out.append(
-            Finding(
-                FAMILY,
-                "memorisation",
-                grade(
-                    mem.copy_share,
-                    options.fail_copy_share,
-                    options.warn_copy_share,
-                    lower_is_worse=False,
-                    interval=mem.copy_interval,
-                ),
-                f"{mem.copy_share:.1%} of generated samples are closer to a training sample "
-                f"than {1 - options.copy_quantile:.0%} of held-out real samples are "
-                f"({mem.heldout_share:.1%} expected by chance; warn above "
-                f"{options.warn_copy_share:.0%}, fail above {options.fail_copy_share:.0%}); "
-                f"a generated sample is closer than a held-out one with probability "
-                f"{mem.closer_probability:.2f}.",
-                Evidence(
-                    metric="copy_share",
-                    value=mem.copy_share,
-                    interval=mem.copy_interval,
-                    threshold=options.fail_copy_share,
-                    sample_ids=np.flatnonzero(mem.copies)[:20].tolist(),
-                    table="memorisation",
-                ),
-            )
-        )
-    return out

@@ -14,11 +14,8 @@ import numpy as np
 from scipy import stats
 
 from deepaudit.audit.generative.config import GenerativeConfig
-from deepaudit.audit.generative.findings import grade
+from deepaudit.audit.generative.result import GenerativeResult
 from deepaudit.audit.target import Target
-from deepaudit.results import Evidence, FamilyResult, Finding
-
-FAMILY = "generative"
 
 
 def feature_groups(target: Target) -> dict[str, list[int]]:
@@ -88,9 +85,9 @@ def error_histograms(
     return out
 
 
-def run_autoencoder(target: Target, options: GenerativeConfig, seed: int) -> FamilyResult:
+def run_autoencoder(target: Target, options: GenerativeConfig, seed: int) -> GenerativeResult:
     """The generative family on an autoencoder (see the module docstring)."""
-    result = FamilyResult(FAMILY)
+    result = GenerativeResult()
     rng = np.random.default_rng(seed)
     groups = feature_groups(target)
     names = list(groups)
@@ -110,6 +107,7 @@ def run_autoencoder(target: Target, options: GenerativeConfig, seed: int) -> Fam
             "heldout_median_error": float(np.median(held_e)),
             "anomaly_threshold": threshold,
             "heldout_flag_rate": float(flagged.mean()),
+            "n_flagged": int(flagged.sum()),
             "n_features": len(names),
         }
     )
@@ -173,90 +171,4 @@ def run_autoencoder(target: Target, options: GenerativeConfig, seed: int) -> Fam
             }
         )
     result.tables["worst_samples"] = worst_rows
-    result.findings.extend(_findings(result, options, names, flagged, flagged_share))
     return result
-
-
-def _findings(result, options, names, flagged, flagged_share) -> list[Finding]:
-    findings = []
-    m = result.metrics
-    if "error_shift_ks" in m:
-        ks = m["error_shift_ks"]
-        severity = grade(
-            ks, options.fail_error_shift, options.warn_error_shift, lower_is_worse=False
-        )
-        findings.append(
-            Finding(
-                FAMILY,
-                "error_shift",
-                severity,
-                f"Reconstruction errors on held-out data differ from those on the reference "
-                f"data by a Kolmogorov–Smirnov distance of {ks:.3f} (p = {m['error_shift_p_value']:.2g}; "
-                f"warn above {options.warn_error_shift:g}, fail above {options.fail_error_shift:g}); "
-                f"mean error {m['heldout_mean_error']:.4g} vs {m['reference_mean_error']:.4g}.",
-                Evidence(
-                    metric="error_shift_ks",
-                    value=ks,
-                    threshold=options.fail_error_shift,
-                    table="error_distributions",
-                ),
-            )
-        )
-    if flagged.any():
-        top = int(np.nanargmax(flagged_share))
-        share = float(flagged_share[top])
-        concentrated = share > options.max_feature_share
-        findings.append(
-            Finding(
-                FAMILY,
-                "anomaly_drivers",
-                "warn" if concentrated else "pass",
-                f"{share:.0%} of the reconstruction error of the {int(flagged.sum())} flagged "
-                f"samples comes from {names[top]!r}"
-                + (
-                    ": the detector mostly flags unusual values of this one feature."
-                    if concentrated
-                    else f" (no feature carries over {options.max_feature_share:.0%})."
-                ),
-                Evidence(
-                    metric="flagged_share",
-                    value=share,
-                    threshold=options.max_feature_share,
-                    group=names[top],
-                    sample_ids=result.arrays["worst_ids"].tolist(),
-                    table="feature_errors",
-                ),
-            )
-        )
-    else:
-        findings.append(
-            Finding(
-                FAMILY,
-                "anomaly_drivers",
-                "inconclusive",
-                "No held-out sample is flagged as an anomaly, so there is nothing to attribute.",
-                Evidence(metric="flagged_share", table="feature_errors"),
-            )
-        )
-    ratios = [r.get("error_ratio", float("nan")) for r in result.tables["feature_errors"]]
-    if not all(np.isnan(ratios)):
-        worst = int(np.nanargmax(ratios))
-        ratio = float(ratios[worst])
-        findings.append(
-            Finding(
-                FAMILY,
-                "feature_generalisation",
-                "warn" if ratio > options.max_feature_error_ratio else "pass",
-                f"The feature reconstructed worst on held-out data relative to the reference "
-                f"data is {names[worst]!r}: {ratio:.2f}× its reference error "
-                f"(limit {options.max_feature_error_ratio:.2f}×).",
-                Evidence(
-                    metric="error_ratio",
-                    value=ratio,
-                    threshold=options.max_feature_error_ratio,
-                    group=names[worst],
-                    table="feature_errors",
-                ),
-            )
-        )
-    return findings

@@ -18,8 +18,10 @@ from deepaudit.audit.robustness import examples as ex
 from deepaudit.audit.robustness import sanity
 from deepaudit.audit.robustness.attacks import input_gradients, pgd
 from deepaudit.audit.robustness.config import RobustnessConfig, reference_index
-from deepaudit.audit.robustness.findings import FAMILY, graded_finding, sanity_findings
+from deepaudit.audit.robustness.grade import DIRECTIONS
 from deepaudit.audit.robustness.objectives import score_shift
+from deepaudit.audit.robustness.report import sanity_table
+from deepaudit.audit.robustness.result import RobustnessResult
 from deepaudit.audit.robustness.space import (
     AttackSpace,
     image_space,
@@ -34,15 +36,7 @@ from deepaudit.audit.robustness.stats import (
     proportion,
 )
 from deepaudit.audit.robustness.sweep import Sweep, batched, sweep
-from deepaudit.audit.robustness.tables import fmt_eps
 from deepaudit.audit.target import Target
-from deepaudit.results import Evidence, FamilyResult, Finding
-
-#: (name, direction of the score, who is attacked, what success means)
-DIRECTIONS = (
-    ("hide_anomaly", -1, "anomalies", "hidden"),
-    ("flag_normal", +1, "normal samples", "flagged"),
-)
 
 
 def _space(target: Target, x: torch.Tensor, options: RobustnessConfig) -> AttackSpace:
@@ -56,9 +50,9 @@ def _space(target: Target, x: torch.Tensor, options: RobustnessConfig) -> Attack
 
 def run_autoencoder(
     target: Target, options: RobustnessConfig, seed: int, tick: Callable[[str], None]
-) -> FamilyResult:
+) -> RobustnessResult:
     """The robustness family on an autoencoder target (see the module docstring)."""
-    result = FamilyResult(FAMILY)
+    result = RobustnessResult()
     tick("anomaly scores")
     scores = target.reconstruction_error()
     threshold = target.anomaly_threshold
@@ -80,7 +74,7 @@ def run_autoencoder(
     )
     checks: list[sanity.Check] = []
     originals, adversarials = [], []
-    for name, direction, who, verb in DIRECTIONS:
+    for name, direction, who, _ in DIRECTIONS:
         ids = np.sort(anomalies if direction < 0 else normals)
         if len(ids) == 0:
             result.notes.append(f"No {who} among the evaluation samples: {name} not measured.")
@@ -108,7 +102,7 @@ def run_autoencoder(
                 target.batch_size,
             )
             if norm == options.norms[0]:
-                result.findings += _findings(result, name, who, verb, sw, space, options)
+                _reference_metrics(result, name, sw, space, options)
                 shown = _examples(
                     name, sw, space, ids, sensitive, scores, threshold, target, options
                 )
@@ -127,7 +121,7 @@ def run_autoencoder(
         result.arrays["examples_score_after"] = np.asarray(
             [r["score_after"] for r in result.tables["examples"]]
         )
-    sanity_findings(checks, result)
+    sanity_table(checks, result)
     return result
 
 
@@ -140,7 +134,11 @@ def _checks(space, objective, sw: Sweep, options, name: str, batch_size: int) ->
             for s in range(0, len(rows), batch_size)
         ]
     )
-    checks = [sanity.zero_gradient_check(grads.cpu().numpy(), options.max_zero_gradient_fraction)]
+    checks = [
+        sanity.zero_gradient_check(
+            *sanity.zero_gradient_count(grads.cpu().numpy()), options.max_zero_gradient_fraction
+        )
+    ]
     broken, tried, smaller, larger = sw.non_monotone
     if tried:
         checks.append(
@@ -250,53 +248,16 @@ def _tables(
                 )
 
 
-def _findings(result, name, who, verb, sw: Sweep, space, options) -> list[Finding]:
+def _reference_metrics(result, name: str, sw: Sweep, space, options) -> None:
+    """What the findings read for one adversary: its success at the reference ε, the
+    ε itself and its unit, the median flipping ε."""
     k = reference_index(sw.grid, options)
-    eps = sw.grid[k]
-    rate = proportion(~sw.robust(k), options.confidence)
-    result.metrics[f"{name}_rate_{sw.norm}"] = rate["value"]
-    result.metrics[f"median_flip_epsilon_{name}_{sw.norm}"] = median(sw.flip_epsilon)
-    findings = [
-        graded_finding(
-            name,
-            f"A perturbation of ε={fmt_eps(eps)} (L{'∞' if sw.norm == 'Linf' else '2'}, in units "
-            f"of {space.unit}) gets {rate['value']:.1%} [{rate['ci_low']:.1%}, "
-            f"{rate['ci_high']:.1%}] of {rate['n']} {who} {verb} (limit "
-            f"{options.max_evasion_rate:.0%}); the median ε needed is "
-            f"{fmt_eps(median(sw.flip_epsilon))}.",
-            Evidence(
-                metric=f"{name}_rate",
-                value=rate["value"],
-                interval=(rate["ci_low"], rate["ci_high"]),
-                threshold=options.max_evasion_rate,
-                table="curve",
-            ),
-            higher_is_worse=True,
-        )
+    result.metrics[f"{name}_rate_{sw.norm}"] = proportion(~sw.robust(k), options.confidence)[
+        "value"
     ]
-    for row in result.tables["group_gaps"]:
-        if row["direction"] != name or row["norm"] != sw.norm:
-            continue
-        findings.append(
-            graded_finding(
-                "robustness_gap",
-                f"By {row['attribute']}: at ε={fmt_eps(eps)}, {row['best_value']:.1%} of "
-                f"{row['attribute']}={row['best_group']} {who} get {verb} against "
-                f"{row['worst_value']:.1%} of {row['attribute']}={row['worst_group']} (gap "
-                f"{row['gap']:.1%} [{row['ci_low']:.1%}, {row['ci_high']:.1%}], limit "
-                f"{options.max_group_gap:.0%}).",
-                Evidence(
-                    metric=f"{name}_gap",
-                    value=row["gap"],
-                    interval=(row["ci_low"], row["ci_high"]),
-                    threshold=options.max_group_gap,
-                    group=f"{row['attribute']}={row['best_group']}",
-                    table="group_gaps",
-                ),
-                higher_is_worse=True,
-            )
-        )
-    return findings
+    result.metrics[f"median_flip_epsilon_{name}_{sw.norm}"] = median(sw.flip_epsilon)
+    result.metrics[f"reference_epsilon_{name}_{sw.norm}"] = sw.grid[k]
+    result.metrics[f"attack_unit_{sw.norm}"] = space.unit
 
 
 def _examples(name, sw: Sweep, space, ids, sensitive, scores, threshold, target, options):

@@ -14,14 +14,10 @@ import torch
 
 from deepaudit.audit.robustness import examples as ex
 from deepaudit.audit.robustness.config import RobustnessConfig
-from deepaudit.audit.robustness.findings import (
-    FAMILY,
-    graded_finding,
-    report_problem,
-    sanity_findings,
-)
 from deepaudit.audit.robustness.natural import natural_perturbations
 from deepaudit.audit.robustness.problem import Problem, attack_problem
+from deepaudit.audit.robustness.report import report_problem, sanity_table
+from deepaudit.audit.robustness.result import RobustnessResult
 from deepaudit.audit.robustness.space import (
     embedding_layer,
     image_space,
@@ -33,7 +29,6 @@ from deepaudit.audit.robustness.stats import group_masks, proportion
 from deepaudit.audit.robustness.tables import accuracy_rows
 from deepaudit.audit.robustness.words import substitution_attack
 from deepaudit.audit.target import Target
-from deepaudit.results import Evidence, FamilyResult
 
 
 def classifier_problem(
@@ -74,9 +69,9 @@ def classifier_problem(
 
 def run_classifier(
     target: Target, options: RobustnessConfig, seed: int, tick: Callable[[str], None]
-) -> FamilyResult:
+) -> RobustnessResult:
     """The robustness family on a classifier target (see the module docstring)."""
-    result = FamilyResult(FAMILY)
+    result = RobustnessResult()
     tick("clean accuracy")
     logits = target.predict_logits()
     predicted = logits.argmax(axis=1)
@@ -109,13 +104,13 @@ def run_classifier(
     if options.natural_samples > 0:
         tick("natural perturbations")
         natural_ids = np.sort(order[: min(target.n_samples, options.natural_samples)])
-        rows, finding = natural_perturbations(target, natural_ids, labels, options, rng)
+        rows = natural_perturbations(target, natural_ids, labels, options, rng)
         result.tables["natural"] = rows
-        if finding is not None:
-            result.findings.append(finding)
-            result.metrics["natural_worst_drop"] = finding.evidence.value
+        drops = [r["drop"] for r in rows if r["attribute"] == "overall"]
+        if drops:
+            result.metrics["natural_worst_drop"] = max(drops)
     _examples(target, problem, attacks, words, options, result)
-    sanity_findings(checks, result)
+    sanity_table(checks, result)
     return result
 
 
@@ -151,23 +146,6 @@ def _word_attack(target, problem, attacks, options, result, tick):
         )
     robust = proportion(correct & ~success, options.confidence)
     result.metrics["word_robust_accuracy"] = robust["value"]
-    result.findings.append(
-        graded_finding(
-            "word_substitution",
-            f"Changing at most {options.max_changed_words} words to their nearest neighbours "
-            f"in the model's embedding takes accuracy from {np.mean(correct):.1%} to "
-            f"{robust['value']:.1%} [{robust['ci_low']:.1%}, {robust['ci_high']:.1%}] on "
-            f"{problem.n} texts (floor {options.min_robust_accuracy:.0%}).",
-            Evidence(
-                metric="word_robust_accuracy",
-                value=robust["value"],
-                interval=(robust["ci_low"], robust["ci_high"]),
-                threshold=options.min_robust_accuracy,
-                table="curve",
-            ),
-            higher_is_worse=False,
-        )
-    )
     return success, changed, adversarial
 
 

@@ -22,8 +22,8 @@ from deepaudit._validation import (
     OneOf,
     Satisfies,
     SubsetOf,
-    validate_params,
 )
+from deepaudit.configs import Config
 
 OWNER = "RobustnessConfig"
 
@@ -100,8 +100,8 @@ ROBUSTNESS_CONSTRAINTS = {
 }
 
 
-@dataclass
-class RobustnessConfig:
+@dataclass(frozen=True)
+class RobustnessConfig(Config):
     """Budgets and thresholds of the robustness family.
 
     Parameters
@@ -229,15 +229,27 @@ class RobustnessConfig:
     every_row: bool = False
     progress: bool = True
 
-    def __post_init__(self) -> None:
-        validate_params(OWNER, vars(self), ROBUSTNESS_CONSTRAINTS)
-        self.norms = tuple(self.norms)
-        self.immutable_features = tuple(self.immutable_features)
-        self.latent_radii = tuple(float(r) for r in self.latent_radii)
-        for name in ("epsilons", "l2_epsilons"):
+    LIMITS = (
+        "min_robust_accuracy",
+        "max_group_gap",
+        "max_natural_drop",
+        "max_query_gain",
+        "max_zero_gradient_fraction",
+        "max_non_monotone_fraction",
+        "max_evasion_rate",
+        "max_latent_flip_rate",
+    )
+
+    @classmethod
+    def constraints(cls):
+        return ROBUSTNESS_CONSTRAINTS
+
+    def check(self) -> None:
+        # Grids of floats, whatever numbers they were given as.
+        for name in ("epsilons", "l2_epsilons", "latent_radii"):
             value = getattr(self, name)
             if value is not None:
-                setattr(self, name, tuple(float(e) for e in value))
+                object.__setattr__(self, name, tuple(float(e) for e in value))
 
     @classmethod
     def thorough(cls, **overrides) -> RobustnessConfig:

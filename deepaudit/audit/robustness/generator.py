@@ -5,7 +5,7 @@ Two questions. How robust is the discriminator? It is attacked as a classifier o
 accuracy per ε, flipping ε, the gap between real and generated samples, sanity checks.
 How stable are the generated samples? Each latent code is moved by a small random
 perturbation and by the worst one PGD finds (radius a fraction of the code's norm); the
-output's RMS change is measured and, when the target names a label model (e.g. the
+output's RMS change is measured and, when the target has a label model (e.g. the
 zoo's digit classifier), how often the generated sample's label changes.
 """
 
@@ -16,30 +16,24 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import torch
-from torch import nn
 
 from deepaudit.audit.robustness.attacks import pgd
 from deepaudit.audit.robustness.config import RobustnessConfig
-from deepaudit.audit.robustness.findings import (
-    FAMILY,
-    graded_finding,
-    report_problem,
-    sanity_findings,
-)
 from deepaudit.audit.robustness.objectives import output_change
 from deepaudit.audit.robustness.problem import Problem, attack_problem
+from deepaudit.audit.robustness.report import report_problem, sanity_table
+from deepaudit.audit.robustness.result import RobustnessResult
 from deepaudit.audit.robustness.space import image_space, latent_space
 from deepaudit.audit.robustness.stats import median, proportion
 from deepaudit.audit.robustness.sweep import batched
 from deepaudit.audit.target import Target
-from deepaudit.results import Evidence, FamilyResult
 
 
 def run_generator(
     target: Target, options: RobustnessConfig, seed: int, tick: Callable[[str], None]
-) -> FamilyResult:
+) -> RobustnessResult:
     """The robustness family on a generator target (see the module docstring)."""
-    result = FamilyResult(FAMILY)
+    result = RobustnessResult()
     rng = np.random.default_rng(seed)
     generator = torch.Generator().manual_seed(seed)
     checks = []
@@ -58,7 +52,7 @@ def run_generator(
         checks = report_problem(problem, attacks, options, rng, result, logits)
     if options.latent_samples > 0:
         _latent_stability(target, options, seed, generator, result, tick)
-    sanity_findings(checks, result)
+    sanity_table(checks, result)
     return result
 
 
@@ -100,23 +94,6 @@ def _discriminator_problem(target: Target, options, rng, seed) -> tuple[Problem,
     return problem, logits
 
 
-def _label_model(target: Target) -> nn.Module | None:
-    """The classifier that names generated samples: a module, or a zoo model's name."""
-    named = target.metadata.get("label_model")
-    if isinstance(named, nn.Module):
-        return named.to(target.device).eval()
-    if isinstance(named, str):
-        try:
-            from deepaudit.models import load_model
-
-            return load_model(
-                named, device=target.device, checkpoint_dir=target.metadata.get("checkpoint_dir")
-            ).model
-        except Exception:  # a missing or broken label model only removes one measurement
-            return None
-    return None
-
-
 def _latent_stability(target, options, seed, generator, result, tick) -> None:
     tick("latent stability")
     device = target.device
@@ -133,7 +110,7 @@ def _latent_stability(target, options, seed, generator, result, tick) -> None:
                 for s in range(0, len(z), target.batch_size)
             ]
         )
-    classifier = _label_model(target)
+    classifier = target.label_model
     if classifier is None:
         result.notes.append(
             "No label model: latent stability is measured on the outputs only, not on the "
@@ -222,22 +199,3 @@ def _latent_stability(target, options, seed, generator, result, tick) -> None:
         return
     result.metrics["latent_label_flip_rate"] = random_row["label_flip_rate"]
     result.metrics["latent_label_flip_rate_worst"] = worst_row["label_flip_rate"]
-    result.findings.append(
-        graded_finding(
-            "latent_stability",
-            f"Moving each latent code by {options.latent_radii[0]:.0%} of its norm in a random "
-            f"direction changes the label of {random_row['label_flip_rate']:.1%} "
-            f"[{random_row['ci_low']:.1%}, {random_row['ci_high']:.1%}] of {len(z)} generated "
-            f"samples, in the worst direction {worst_row['label_flip_rate']:.1%} (limit "
-            f"{options.max_latent_flip_rate:.0%}); the worst direction moves the output "
-            f"{amplification:.1f}× as far as a random one.",
-            Evidence(
-                metric="latent_label_flip_rate",
-                value=random_row["label_flip_rate"],
-                interval=(random_row["ci_low"], random_row["ci_high"]),
-                threshold=options.max_latent_flip_rate,
-                table="latent_stability",
-            ),
-            higher_is_worse=True,
-        )
-    )

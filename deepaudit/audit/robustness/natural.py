@@ -1,6 +1,6 @@
 """Natural perturbations scored: accuracy under each corruption of the target's modality
 (see :mod:`deepaudit.audit.robustness.corruptions`), overall and per group, with a
-finding on the most damaging one.
+the most damaging one graded in :mod:`.grade`.
 """
 
 from __future__ import annotations
@@ -16,12 +16,10 @@ from deepaudit.audit.robustness.corruptions import (
     perturb_images,
     perturb_table,
 )
-from deepaudit.audit.robustness.findings import graded_finding
 from deepaudit.audit.robustness.space import mutable_columns
 from deepaudit.audit.robustness.stats import group_masks, proportion
 from deepaudit.audit.robustness.words import word_like
 from deepaudit.audit.target import Target
-from deepaudit.results import Evidence, Finding
 
 
 def _strongest(levels: tuple[float, ...], count: int) -> tuple[float, ...]:
@@ -71,9 +69,8 @@ def natural_perturbations(
     labels: np.ndarray,
     options: RobustnessConfig,
     rng: np.random.Generator,
-) -> tuple[list[dict], Finding | None]:
-    """Accuracy under each natural perturbation, overall and per group, and a finding on
-    the worst one. Returns the table rows and the finding (None when nothing ran)."""
+) -> list[dict]:
+    """Accuracy under each natural perturbation, overall and per group."""
     x = target.data[torch.from_numpy(ids)].to(target.device)
     y = labels[ids]
     sensitive = None if target.sensitive is None else target.sensitive.iloc[ids]
@@ -81,7 +78,6 @@ def natural_perturbations(
     masks = group_masks(sensitive, len(ids))
     clean = target.predict_logits(x).argmax(axis=1) == y
     rows = []
-    worst = None
     for kind, severity, inputs in perturbed_inputs(target, x, options, rng):
         correct = target.predict_logits(inputs).argmax(axis=1) == y
         for attribute, group, mask in masks:
@@ -101,28 +97,4 @@ def natural_perturbations(
                     "drop": base - acc["value"],
                 }
             )
-            if attribute == "overall" and (worst is None or rows[-1]["drop"] > worst["drop"]):
-                worst = rows[-1]
-    if worst is None:
-        return rows, None
-    # Interval of the drop: the perturbed accuracy's interval, shifted by the clean one.
-    low, high = (
-        worst["clean_accuracy"] - worst["ci_high"],
-        worst["clean_accuracy"] - worst["ci_low"],
-    )
-    finding = graded_finding(
-        "natural_perturbations",
-        f"The most damaging natural perturbation, {worst['perturbation'].replace('_', ' ')} "
-        f"at severity {worst['severity']:g}, takes accuracy from {worst['clean_accuracy']:.1%} "
-        f"to {worst['accuracy']:.1%} [{worst['ci_low']:.1%}, {worst['ci_high']:.1%}] on "
-        f"{worst['n']} samples (a drop of {worst['drop']:.1%}; limit {options.max_natural_drop:.0%}).",
-        Evidence(
-            metric="natural_drop",
-            value=worst["drop"],
-            interval=(low, high),
-            threshold=options.max_natural_drop,
-            table="natural",
-        ),
-        higher_is_worse=True,
-    )
-    return rows, finding
+    return rows

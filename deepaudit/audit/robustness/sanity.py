@@ -10,7 +10,7 @@ large enough to reach any input. Each check returns a row of the ``sanity`` tabl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -22,14 +22,21 @@ VANISHING_GRADIENT = 1e-12
 
 @dataclass
 class Check:
-    """One sanity check: its name, value, threshold, verdict and the sentence to show."""
+    """One sanity check: its name, value, threshold, verdict and the sentence to show.
+
+    ``kind`` names the builder in :data:`CHECKS` and ``inputs`` its arguments, and
+    ``limit`` the config field its threshold comes from (``None``: a fixed threshold),
+    so a saved row rebuilds the check under another limit (:func:`from_row`).
+    """
 
     check: str
     value: float
     threshold: float
     passed: bool
     message: str
-    table: str = "sanity"
+    kind: str = ""
+    inputs: dict = field(default_factory=dict)
+    limit: str | None = None
 
     def row(self) -> dict:
         return {
@@ -38,6 +45,9 @@ class Check:
             "threshold": self.threshold,
             "passed": self.passed,
             "detail": self.message,
+            "kind": self.kind,
+            "inputs": dict(self.inputs),
+            "limit": self.limit,
         }
 
 
@@ -53,23 +63,27 @@ def looks_like_probabilities(logits: np.ndarray) -> bool:
     return bool(np.all(logits >= 0) and np.all(logits <= 1) and rows_sum_to_one)
 
 
-def logits_check(logits: np.ndarray) -> Check:
-    probs = looks_like_probabilities(logits)
+def logits_check(probabilities: bool) -> Check:
     return Check(
         "logits",
-        float(probs),
+        float(probabilities),
         0.0,
-        not probs,
+        not probabilities,
         "The model's outputs look like probabilities, not logits: cross-entropy gradients "
         "through a softmax of probabilities vanish and attacks under-report its weakness."
-        if probs
+        if probabilities
         else "The model's outputs are logits (not probabilities).",
+        "logits",
+        {"probabilities": bool(probabilities)},
     )
 
 
-def zero_gradient_check(max_gradient: np.ndarray, limit: float) -> Check:
-    n = len(max_gradient)
-    zero = int(np.sum(max_gradient < VANISHING_GRADIENT))
+def zero_gradient_count(max_gradient: np.ndarray) -> tuple[int, int]:
+    """Attacked samples whose largest input-gradient entry vanishes, and all of them."""
+    return int(np.sum(max_gradient < VANISHING_GRADIENT)), len(max_gradient)
+
+
+def zero_gradient_check(zero: int, n: int, limit: float) -> Check:
     share = zero / n if n else 0.0
     return Check(
         "zero_gradients",
@@ -81,6 +95,9 @@ def zero_gradient_check(max_gradient: np.ndarray, limit: float) -> Check:
         "a sign of gradient masking."
         if share > limit
         else f"Input gradients are non-zero at {n - zero} of {n} attacked samples.",
+        "zero_gradients",
+        {"zero": int(zero), "n": int(n)},
+        "max_zero_gradient_fraction",
     )
 
 
@@ -100,6 +117,9 @@ def query_check(
         if low > limit
         else f"A query-only attack (Square) broke {broken} of the {tried} samples PGD left "
         f"standing at ε={eps:.3g}: the gradient attack is not being fooled.",
+        "query_beats_gradient",
+        {"gain": gain, "low": low, "broken": int(broken), "tried": int(tried), "eps": eps},
+        "max_query_gain",
     )
 
 
@@ -118,6 +138,9 @@ def monotonicity_check(
         if share > limit
         else f"{broken} of {tried} samples that survived ε={larger:.3g} break when attacked "
         f"again at ε={smaller:.3g}: robust accuracy falls with ε.",
+        "accuracy_falls_with_epsilon",
+        {"broken": int(broken), "tried": int(tried), "smaller": smaller, "larger": larger},
+        "max_non_monotone_fraction",
     )
 
 
@@ -133,4 +156,26 @@ def large_epsilon_check(accuracy: float, chance: float, eps: float, limited: str
         if accuracy > chance
         else f"At a very large ε={eps:.3g}{limited} accuracy falls to {accuracy:.1%} "
         f"(chance {chance:.1%}).",
+        "large_epsilon",
+        {"accuracy": accuracy, "chance": chance, "eps": eps, "limited": limited},
     )
+
+
+#: Builders of each kind of check, by name (:func:`from_row` calls them).
+CHECKS = {
+    "logits": logits_check,
+    "zero_gradients": zero_gradient_check,
+    "query_beats_gradient": query_check,
+    "accuracy_falls_with_epsilon": monotonicity_check,
+    "large_epsilon": large_epsilon_check,
+}
+
+
+def from_row(row: dict, config) -> Check:
+    """The check a saved sanity row records, rebuilt under the limits of ``config``."""
+    inputs = dict(row["inputs"])
+    if row.get("limit"):
+        inputs["limit"] = float(getattr(config, row["limit"]))
+    check = CHECKS[row["kind"]](**inputs)
+    check.check = row["check"]  # a suffixed name (autoencoders: one per adversary)
+    return check

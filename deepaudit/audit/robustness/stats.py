@@ -110,20 +110,3 @@ def largest_gap(
         "ci_low": low,
         "ci_high": high,
     }
-
-
-def severity_with_interval(
-    value: float, low: float, high: float, threshold: float, *, higher_is_worse: bool
-) -> str:
-    """``fail`` when the whole interval is on the wrong side of the threshold, ``pass``
-    when the estimate is on the right side, ``inconclusive`` when the estimate is wrong
-    but the interval reaches the threshold."""
-    if value is None or np.isnan(value):
-        return "inconclusive"
-    if not higher_is_worse:
-        value, low, high, threshold = -value, -high, -low, -threshold
-    if value <= threshold:
-        return "pass"
-    if not np.isnan(low) and low > threshold:
-        return "fail"
-    return "inconclusive"

@@ -99,7 +99,7 @@ def draw_evidence(bundles: dict[str, AuditBundle], model: str, column: str) -> N
     section = state.section(ref, bundle, family)
     shown: set[str] = set()
     for finding in found:
-        key = finding.evidence.table
+        key = finding.evidence.view
         if key is None or key in shown:
             continue
         shown.add(key)

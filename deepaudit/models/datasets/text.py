@@ -9,7 +9,6 @@ and saved as a JSON list in the checkpoint's manifest.
 from __future__ import annotations
 
 import os
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,11 +16,21 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from deepaudit.audit.text import PAD, PAD_ID, TOKEN_PATTERN, UNK, UNK_ID, encode, tokenize
 from deepaudit.errors import ValidationError
 
-PAD, UNK = "<pad>", "<unk>"
-PAD_ID, UNK_ID = 0, 1
-TOKEN_PATTERN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[^\sa-z0-9]")
+__all__ = [
+    "PAD",
+    "PAD_ID",
+    "TOKEN_PATTERN",
+    "UNK",
+    "UNK_ID",
+    "LabelledTexts",
+    "build_vocab",
+    "encode",
+    "load_text_csv",
+    "tokenize",
+]
 
 COLUMN_MESSAGE = "{path} has no column {column!r}; its columns are {columns}."
 LABELS_MESSAGE = "{path} has labels {unknown} that are not in class_names {class_names}."
@@ -80,11 +89,6 @@ def load_text_csv(
     )
 
 
-def tokenize(text: str) -> list[str]:
-    """Lower-cased word and punctuation tokens."""
-    return TOKEN_PATTERN.findall(text.lower().replace("\u2019", "'"))
-
-
 def build_vocab(
     token_lists: Iterable[list[str]], min_count: int = 2, max_size: int | None = None
 ) -> list[str]:
@@ -95,13 +99,3 @@ def build_vocab(
     if max_size is not None:
         ranked = ranked[: max(0, max_size - 2)]
     return [PAD, UNK, *ranked]
-
-
-def encode(token_lists: Sequence[list[str]], vocab: Sequence[str], max_len: int) -> np.ndarray:
-    """Right-padded ``N×max_len`` int64 token ids (unknown tokens -> ``<unk>``)."""
-    index = {t: i for i, t in enumerate(vocab)}
-    out = np.full((len(token_lists), max_len), PAD_ID, dtype=np.int64)
-    for row, tokens in enumerate(token_lists):
-        ids = [index.get(t, UNK_ID) for t in tokens[:max_len]] or [UNK_ID]
-        out[row, : len(ids)] = ids
-    return out

@@ -119,7 +119,7 @@ class AutoencoderRecipe(Recipe):
             data_sha256=adult.vendored_sha256(),
         )
 
-    def target(self, modules, manifest, device) -> Target:
+    def target(self, modules, manifest, device, checkpoint_dir=None) -> Target:
         pre = manifest["preprocessing"]
         encoding = adult.AdultEncoding.from_dict(pre["encoding"])
         splits = adult.adult_splits(pre["split_seed"])

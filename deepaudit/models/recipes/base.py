@@ -70,8 +70,10 @@ class Recipe(ABC):
         modules: Mapping[str, nn.Module],
         manifest: Mapping[str, Any],
         device: str | torch.device,
+        checkpoint_dir: str | None = None,
     ) -> Target:
-        """The Target with the held-out split, labels and sensitive attributes."""
+        """The Target with the held-out split, labels and sensitive attributes
+        (``checkpoint_dir``: where the checkpoints of models it depends on lie)."""
 
     @abstractmethod
     def evaluate(self, target: Target) -> dict[str, float]:
@@ -122,20 +124,3 @@ def head(tensors: tuple[torch.Tensor, ...], limit: int | None) -> tuple[torch.Te
 
 def accuracy(predicted: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(np.asarray(predicted) == np.asarray(labels)))
-
-
-def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Fréchet distance between Gaussians fitted to two feature sets (as in FID).
-
-    ``|μa − μb|² + tr(Σa) + tr(Σb) − 2 tr((Σa^½ Σb Σa^½)^½)``, computed with symmetric
-    eigendecompositions, which stay real and stable where ``sqrtm`` may not.
-    """
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
-    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    w, v = np.linalg.eigh(cov_a)
-    root_a = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
-    middle = root_a @ cov_b @ root_a
-    trace_root = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0, None)).sum()
-    value = np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_root
-    return float(max(value, 0.0))

@@ -88,7 +88,7 @@ class ColouredCNNRecipe(Recipe):
             data_sha256=digits.digits_sha256(),
         )
 
-    def target(self, modules, manifest, device) -> Target:
+    def target(self, modules, manifest, device, checkpoint_dir=None) -> Target:
         pre = manifest["preprocessing"]
         test = coloured_splits(pre["split_seed"], pre["agree_fractions"])["test"]
         return Target(
@@ -107,6 +107,8 @@ class ColouredCNNRecipe(Recipe):
             metadata={
                 "split": "held-out digits; colour agrees with the class for exactly half",
                 "gradcam_layer": "last_conv",
+                # colour name -> RGB tint: what the fairness audit recolours digits with
+                "palette": {name: list(rgb) for name, rgb in digits.PALETTE},
             },
             device=device,
         )

@@ -70,7 +70,7 @@ class DigitClassifierRecipe(Recipe):
             data_sha256=digits.digits_sha256(),
         )
 
-    def target(self, modules, manifest, device) -> Target:
+    def target(self, modules, manifest, device, checkpoint_dir=None) -> Target:
         x, y = grayscale_splits(manifest["preprocessing"]["split_seed"])["test"]
         return Target(
             modules["model"],

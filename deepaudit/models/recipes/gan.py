@@ -17,11 +17,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from deepaudit.audit.generative.frechet import frechet_distance
 from deepaudit.audit.target import Target
 from deepaudit.models.architectures.dcgan import DCGANDiscriminator, DCGANGenerator
 from deepaudit.models.datasets import digits
 from deepaudit.models.recipes._digits import grayscale_splits
-from deepaudit.models.recipes.base import SPLIT_SEED, Recipe, Trained, frechet_distance, head
+from deepaudit.models.recipes.base import SPLIT_SEED, Recipe, Trained, head
 from deepaudit.models.registry import Floor, ModelSpec, register_model
 from deepaudit.models.training import StepContext, TrainConfig, fit
 
@@ -34,15 +35,15 @@ N_EVAL, EVAL_SEED = 2000, 0
 N_VALIDATION = 1000
 
 
-def label_model(checkpoint_dir: str | None = None, device: str | torch.device = "cpu") -> nn.Module:
+def label_model(checkpoint_dir: str | None = None, device: str | torch.device = "cpu") -> Target:
     """The digit classifier that labels generated digits (from ``checkpoint_dir`` when it
-    holds one, else the shipped checkpoint)."""
+    holds one, else the shipped checkpoint), as a Target."""
     from deepaudit.models.zoo import load_model
 
     folder = checkpoint_dir
     if folder is not None and not (Path(folder) / f"{LABEL_MODEL}.json").is_file():
         folder = None
-    return load_model(LABEL_MODEL, device=device, checkpoint_dir=folder).model
+    return load_model(LABEL_MODEL, device=device, checkpoint_dir=folder)
 
 
 @torch.no_grad()
@@ -96,8 +97,8 @@ def gan_step(
         description=(
             "Generates 1×28×28 grayscale digits in [0, 1] from 64-d standard normal codes. "
             "The Target carries the discriminator, the latent size and 1,000 held-out real "
-            "digits as reference data; `metadata['label_model']` names the classifier that "
-            "labels its samples (`digit_classifier`)."
+            "digits as reference data, and the classifier that labels its samples "
+            "(`digit_classifier`) as its label model."
         ),
         architecture=(
             "DCGAN: generator linear → 128×7×7 → two transposed convs (batch norm, ReLU, "
@@ -131,7 +132,7 @@ class GANRecipe(Recipe):
         splits = grayscale_splits(SPLIT_SEED)
         (real,) = head((splits["train"][0],), limit)
         modules = self.build({"generator": GENERATOR_KWARGS, "discriminator": DISCRIMINATOR_KWARGS})
-        classifier = label_model(checkpoint_dir, device)
+        classifier = label_model(checkpoint_dir, device).model
         val_features, _ = classifier_view(classifier, splits["validation"][0])
         z_val = torch.randn(
             N_VALIDATION, LATENT_DIM, generator=torch.Generator().manual_seed(seed + 1)
@@ -180,7 +181,7 @@ class GANRecipe(Recipe):
             },
         )
 
-    def target(self, modules, manifest, device) -> Target:
+    def target(self, modules, manifest, device, checkpoint_dir=None) -> Target:
         pre = manifest["preprocessing"]
         splits = grayscale_splits(pre["split_seed"])
         reference, reference_labels = splits["test"]
@@ -194,8 +195,8 @@ class GANRecipe(Recipe):
             train_data=splits["train"][0],  # for the generative audit's memorisation check
             input_range=(0.0, 1.0),
             name=self.spec.name,
+            label_model=label_model(checkpoint_dir, device),
             metadata={
-                "label_model": pre["label_model"],
                 "reference": "held-out real digits",
                 "reference_labels": reference_labels.tolist(),
                 "eval_samples": pre["eval_samples"],
@@ -205,7 +206,7 @@ class GANRecipe(Recipe):
         )
 
     def evaluate(self, target: Target) -> dict[str, float]:
-        classifier = label_model(target.metadata.get("checkpoint_dir"), target.device)
+        classifier = target.label_model
         n = int(target.metadata.get("eval_samples", N_EVAL))
         samples = torch.from_numpy(
             target.generate(n=n, seed=int(target.metadata.get("eval_seed", EVAL_SEED)))

@@ -125,7 +125,7 @@ class LSTMRecipe(Recipe):
             notes={"identity_terms_in_vocab": identity_coverage(vocab)},
         )
 
-    def target(self, modules, manifest, device) -> Target:
+    def target(self, modules, manifest, device, checkpoint_dir=None) -> Target:
         pre = manifest["preprocessing"]
         tokens, labels = text_splits(pre["split_seed"], ("test",))["test"]
         x, _ = _tensors(tokens, labels, pre["vocab"], pre["max_len"])
@@ -142,7 +142,7 @@ class LSTMRecipe(Recipe):
                 "split": "held-out snippets (10 %)",
                 "embedding_layer": "embedding",
                 "max_len": pre["max_len"],
-                "identity_terms_file": "deepaudit/models/data/identity_terms.json",
+                "identity_terms_file": "deepaudit/audit/fairness/data/identity_terms.json",
             },
             device=device,
         )

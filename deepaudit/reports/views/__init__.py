@@ -1,15 +1,13 @@
 """Views: pure functions from an :class:`~deepaudit.results.AuditBundle` to tables and
 plotly figures. The HTML report and the dashboard both render through them.
 
-Each family has a module here registering its view with :func:`register_view`;
-:func:`bundle_sections` returns one :class:`Section` per family in the bundle, falling back
-to :func:`generic_section` for a family without a view of its own.
+Each built-in family's view is a function in a module here, which the family names
+(``Family.view_path``); :func:`bundle_sections` returns one :class:`Section` per family
+in the bundle through its family's ``view``, falling back to :func:`generic_section` for
+a family without a view of its own, or one this installation does not know.
 """
 
 from __future__ import annotations
-
-import importlib
-import pkgutil
 
 from deepaudit.reports.views.base import (
     FigureView,
@@ -19,7 +17,6 @@ from deepaudit.reports.views.base import (
     View,
     anchor,
     escape,
-    register_view,
 )
 from deepaudit.reports.views.common import (
     cost_table,
@@ -50,31 +47,16 @@ __all__ = [
     "method_cost_frame",
     "metrics_frame",
     "provenance_frame",
-    "register_view",
 ]
-
-_LOADED = False
-
-
-def _load_family_views() -> None:
-    """Import every module of this package; each registers its family's view."""
-    global _LOADED
-    if _LOADED:
-        return
-    for module in pkgutil.iter_modules(__path__):
-        if module.name not in ("base", "common"):
-            importlib.import_module(f"{__name__}.{module.name}")
-    _LOADED = True
 
 
 def family_section(bundle, family: str) -> Section:
-    """The section of one family: its registered view, else the generic one."""
-    from deepaudit.reports.views.base import _VIEWS
+    """The section of one family: its family's view, else the generic one."""
+    from deepaudit.families import find_family
 
-    _load_family_views()
     result = bundle.families[family]
-    view = _VIEWS.get(family, generic_section)
-    return view(bundle, result)
+    found = find_family(family)
+    return generic_section(bundle, result) if found is None else found.view(bundle, result)
 
 
 def bundle_sections(bundle) -> list[Section]:

@@ -78,18 +78,6 @@ class Section:
 
 FamilyView = Callable[["AuditBundle", "FamilyResult"], Section]
 
-_VIEWS: dict[str, FamilyView] = {}
-
-
-def register_view(family: str) -> Callable[[FamilyView], FamilyView]:
-    """Decorator: the view of an audit family's results."""
-
-    def decorate(function: FamilyView) -> FamilyView:
-        _VIEWS[family] = function
-        return function
-
-    return decorate
-
 
 def anchor(family: str, key: str) -> str:
     """The HTML id of a view, so findings can link to their evidence."""

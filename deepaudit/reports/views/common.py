@@ -32,7 +32,7 @@ def findings_frame(bundle: AuditBundle) -> pd.DataFrame:
                 "interval_high": None if ev.interval is None else ev.interval[1],
                 "threshold": ev.threshold,
                 "group": ev.group,
-                "evidence": ev.table,
+                "evidence": ev.view,
             }
         )
     columns = [

@@ -28,7 +28,6 @@ from deepaudit.reports.views.base import (
     TextView,
     View,
     escape,
-    register_view,
 )
 
 if TYPE_CHECKING:
@@ -69,7 +68,6 @@ _QUALITY_CAPTION = (
 )
 
 
-@register_view(FAMILY)
 def explain_view(bundle: AuditBundle, result: FamilyResult) -> Section:
     """The explain section of a report or dashboard page."""
     items: list[View] = []

@@ -23,7 +23,6 @@ from deepaudit.reports.views.base import (
     TableView,
     TextView,
     View,
-    register_view,
 )
 from deepaudit.reports.views.common import image_figure, image_grid, metrics_frame
 
@@ -51,7 +50,6 @@ _RATE_TITLES = {
 }
 
 
-@register_view(FAMILY)
 def fairness_view(bundle: AuditBundle, result: FamilyResult) -> Section:
     """The fairness section of a report or dashboard page."""
     tables = result.tables

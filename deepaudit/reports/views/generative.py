@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from deepaudit.reports.views.base import FigureView, Section, TableView, TextView, register_view
+from deepaudit.reports.views.base import FigureView, Section, TableView, TextView
 from deepaudit.reports.views.common import image_figure, image_grid, metrics_frame
 
 if TYPE_CHECKING:
@@ -406,8 +406,7 @@ def _autoencoder_items(bundle: AuditBundle, result: FamilyResult) -> list:
     return items
 
 
-@register_view(FAMILY)
-def generative_section(bundle: AuditBundle, result: FamilyResult) -> Section:
+def generative_view(bundle: AuditBundle, result: FamilyResult) -> Section:
     """Sample grids, fidelity and coverage, memorisation (generators); error distributions
     and their per-feature sources (autoencoders)."""
     items: list = [TableView("metrics", "Metrics", metrics_frame(result))]

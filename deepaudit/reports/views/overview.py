@@ -21,7 +21,6 @@ from deepaudit.reports.views.base import (
     TableView,
     View,
     escape,
-    register_view,
 )
 from deepaudit.reports.views.common import image_figure, image_grid, metrics_frame
 
@@ -37,7 +36,6 @@ _TITLES = {
 }
 
 
-@register_view(FAMILY)
 def overview_view(bundle: AuditBundle, result: FamilyResult) -> Section:
     """The overview section of a report or dashboard page."""
     kind = bundle.target.get("kind", "classifier")

@@ -22,7 +22,6 @@ from deepaudit.reports.views.base import (
     TableView,
     TextView,
     escape,
-    register_view,
 )
 from deepaudit.reports.views.common import image_figure, image_grid, metrics_frame
 
@@ -252,7 +251,6 @@ def examples_figure(bundle: AuditBundle, result: FamilyResult) -> go.Figure | No
     return figure
 
 
-@register_view(FAMILY)
 def robustness_view(bundle: AuditBundle, result: FamilyResult) -> Section:
     """Tables and figures of the robustness family (see the module docstring)."""
     items: list = [TableView("metrics", "Metrics", metrics_frame(result))]

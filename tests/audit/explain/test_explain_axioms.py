@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from deepaudit.audit.explain import METHODS
+from deepaudit.audit.explain.methods import BUILTIN_SPECS as METHODS
 from deepaudit.audit.explain.methods._lime import segments
 from tests.audit.explain.explain_toys import DropFirstFeature, OnlyFeature, case_of, config, tabular
 

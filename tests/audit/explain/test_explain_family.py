@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 import deepaudit as da
-from deepaudit.audit.explain import METHODS
+from deepaudit.audit.explain.methods import BUILTIN_SPECS as METHODS
 from tests.audit.explain.explain_toys import OnlyFeature, case_of, config, explain, tabular
 
 DETERMINISTIC_OR_PER_SAMPLE_SEEDED = {
@@ -101,7 +101,7 @@ def test_the_family_saves_maps_inputs_and_a_quality_row_per_method(image_target)
     checks = {f.check for f in result.findings}
     assert {"randomisation", "faithfulness", "completeness", "stability"} <= checks
     for finding in result.findings:
-        assert finding.evidence.table in result.tables
+        assert finding.evidence.view in result.tables
 
 
 def test_a_model_relying_on_a_sensitive_feature_gets_a_warning(rng):

@@ -9,7 +9,9 @@ import torch
 from scipy.stats import spearmanr
 from torch import nn
 
-from deepaudit.audit.explain import METHODS, colour, findings, quality
+from deepaudit.audit.explain import colour, quality
+from deepaudit.audit.explain import grade as findings
+from deepaudit.audit.explain.methods import BUILTIN_SPECS as METHODS
 from tests.audit.explain.explain_toys import ChannelModel, case_of, config, rgb_target, tabular
 
 

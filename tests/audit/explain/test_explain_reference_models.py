@@ -32,7 +32,7 @@ def test_reference_models_produce_the_tables_of_the_view(name):
     best = result.metrics["best_faithfulness"]
     assert best > result.metrics["random_faithfulness"]  # some method beats chance
     for finding in result.findings:
-        assert finding.evidence.table in result.tables
+        assert finding.evidence.view in result.tables
 
 
 def test_the_cnn_leans_on_its_planted_colour_cue():

@@ -17,7 +17,6 @@ from deepaudit.audit.fairness import (
     applies_to,
     group_metrics,
     live_inputs,
-    run_fairness,
 )
 from deepaudit.audit.fairness.config import FAIRNESS_CONSTRAINTS
 from deepaudit.audit.fairness.inputs import GROUP_OF_ONE_MESSAGE
@@ -56,8 +55,10 @@ def test_planted_label_bias_is_found_with_an_interval_excluding_zero():
 def test_a_model_ignoring_the_group_passes_in_at_least_95_percent_of_seeds():
     passed = 0
     for seed in range(20):
-        # The family's own entry point (run_audit adds provenance, not numbers).
-        result = run_fairness(group_target(seed=100 + seed), FairnessConfig(**FAST), seed)
+        # The family's own measuring and grading (run_audit adds provenance, not numbers).
+        family, config = da.get_family("fairness"), FairnessConfig(**FAST)
+        result = family.run(group_target(seed=100 + seed), config, seed)
+        result.findings = family.grade(result, config)
         severities = {finding(result, c).severity for c in DISPARITY_CHECKS}
         passed += severities == {"pass"}
     assert passed >= 19

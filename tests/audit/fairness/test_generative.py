@@ -41,7 +41,7 @@ def bank_target(bank: torch.Tensor, reference: torch.Tensor) -> da.Target:
         modality="image",
         latent_dim=4,
         reference_data=reference,
-        metadata={"label_model": "digit_classifier"},
+        label_model=load_model("digit_classifier", device="cpu"),
         device="cpu",
     )
 
@@ -72,16 +72,36 @@ def test_a_generator_drawing_from_the_real_data_is_not_failed(real_digits):
     assert shares["generated"].sum() == 800 and shares["reference"].sum() == 400
 
 
-def test_an_unknown_label_model_is_refused_before_any_work(real_digits):
+def test_a_label_model_named_by_a_string_is_refused_where_the_target_is_made(real_digits):
     images, _ = real_digits
-    target = bank_target(images, images)
     with pytest.raises(ValidationError) as info:
-        audit(target, label_model="nope")
+        da.Target(
+            BankGenerator(images),
+            kind="generator",
+            modality="image",
+            latent_dim=4,
+            reference_data=images,
+            label_model="digit_classifier",
+            device="cpu",
+        )
     assert str(info.value) == (
-        "The 'label_model' parameter of FairnessConfig must be the name of a zoo classifier "
-        "(list_models()). Got 'nope' instead."
+        "The 'label_model' parameter of Target must be None or a torch.nn.Module returning "
+        "logits, or a classifier Target (e.g. deepaudit.models.load_model('digit_classifier')). "
+        "Got 'digit_classifier' instead."
     )
-    assert target.n_evaluations == 0
+
+
+def test_a_label_model_name_in_metadata_says_how_to_pass_the_model(real_digits):
+    images, _ = real_digits
+    with pytest.raises(ValidationError, match=r"pass the classifier itself: Target\(label_model="):
+        da.Target(
+            BankGenerator(images),
+            kind="generator",
+            modality="image",
+            latent_dim=4,
+            metadata={"label_model": "digit_classifier"},
+            device="cpu",
+        )
 
 
 def anomaly_target(scale_b: float, n: int = 2000) -> da.Target:

@@ -9,7 +9,7 @@ from torch import nn
 
 import deepaudit as da
 from deepaudit.audit.generative import GENERATIVE_CONSTRAINTS, GenerativeConfig, run_generative
-from deepaudit.audit.generative import family as family_module
+from deepaudit.audit.generative import run as family_module
 from deepaudit.audit.generative.features import NO_LABEL_MODEL_MESSAGE
 from deepaudit.audit.generative.samples import jump_ratios, slerp
 from deepaudit.errors import NotApplicableError, ValidationError
@@ -92,15 +92,14 @@ def test_a_missing_label_model_is_refused_before_any_work(toy):
     assert target.n_evaluations == 0
 
 
-def test_a_label_model_without_features_is_refused(toy):
-    target = toy.target(toy.truth, metadata={"label_model": nn.Linear(16, 2)})
+def test_a_label_model_without_features_is_refused_for_its_feature_space(toy):
+    target = toy.target(toy.truth, label_model=nn.Sequential(nn.Flatten(), nn.Linear(16, 2)))
     with pytest.raises(ValidationError) as info:
-        audit(target)
-    assert str(info.value) == (
-        "The 'metadata' parameter of Target must be a 'label_model' entry naming a classifier "
-        "with a features(x) method. Got an object of type Linear instead."
-    )
+        audit(target, feature_space="label_model")
+    assert str(info.value) == NO_LABEL_MODEL_MESSAGE
     assert target.n_evaluations == 0
+    # "auto" compares samples another way when the label model has no features(x)
+    assert audit(target).metrics["feature_space"] == "pixels"
 
 
 def test_reference_data_of_the_wrong_shape_is_refused(toy):
@@ -169,7 +168,7 @@ def test_a_collapsed_generator_fails_mode_collapse_and_coverage(toy):
     assert result.metrics["diversity_ratio"] < 0.01
     assert checks["coverage"].severity == "fail"
     assert checks["frechet_distance"].severity == "fail"
-    assert checks["coverage"].evidence.table == "fidelity"  # no class labels given
+    assert checks["coverage"].evidence.view == "fidelity"  # no class labels given
 
 
 def test_coverage_by_class_finds_the_class_a_generator_misses(rng):
@@ -191,7 +190,7 @@ def test_coverage_by_class_finds_the_class_a_generator_misses(rng):
     assert rows["3"]["coverage"] == 0.0 and rows["3"]["recall"] == 0.0
     assert min(rows[c]["coverage"] for c in "012") > 0.8
     finding = by_check(result)["coverage"]
-    assert finding.evidence.group == "3" and finding.evidence.table == "coverage_by_class"
+    assert finding.evidence.group == "3" and finding.evidence.view == "coverage_by_class"
     assert "'3'" in finding.message
     uncovered = result.arrays["uncovered_ids"]
     assert (labels[uncovered] == 3).all()  # the samples shown as missed are of class 3

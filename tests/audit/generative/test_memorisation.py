@@ -48,7 +48,7 @@ def test_the_family_fails_a_generator_that_returns_training_samples(toy):
     finding = by_check(result)["memorisation"]
     assert finding.severity == "fail"
     assert result.metrics["copy_share"] == 1.0
-    assert finding.evidence.table == "memorisation"
+    assert finding.evidence.view == "memorisation"
     # Every saved neighbour pair is an exact copy at distance 0.
     np.testing.assert_array_equal(
         result.arrays["neighbour_generated"], result.arrays["neighbour_train"]

@@ -47,7 +47,7 @@ def test_a_planted_faulty_feature_is_named_as_the_source_of_the_anomalies(plante
     assert all(rows[f]["heldout_mean_error"] == 0 for f in ("x0", "x1", "x3", "x4"))
     finding = by_check(result)["anomaly_drivers"]
     assert finding.severity == "warn"
-    assert finding.evidence.group == "x2" and finding.evidence.table == "feature_errors"
+    assert finding.evidence.group == "x2" and finding.evidence.view == "feature_errors"
     # The worst samples are those with the largest |x2|; all of their error is x2's.
     x2 = planted_autoencoder.data[:, 2].numpy()
     np.testing.assert_array_equal(result.arrays["worst_ids"], np.argsort(-np.abs(x2))[:10])
@@ -67,7 +67,7 @@ def test_error_shift_fails_when_held_out_data_is_reconstructed_worse(planted_aut
     assert finding.severity == "fail"
     held, ref = result.arrays["heldout_errors"], result.arrays["reference_errors"]
     assert result.metrics["error_shift_ks"] == pytest.approx(stats.ks_2samp(held, ref).statistic)
-    assert finding.evidence.table == "error_distributions"
+    assert finding.evidence.view == "error_distributions"
     assert by_check(result)["feature_generalisation"].severity == "warn"  # x2: 9× its error
 
 

@@ -47,7 +47,7 @@ def test_a_generator_returning_training_digits_fails_memorisation():
         latent_dim=gan.latent_dim,
         reference_data=gan.reference_data,
         train_data=gan.train_data,
-        metadata={"label_model": gan.metadata["label_model"]},
+        label_model=load_model("digit_classifier"),
         device="cpu",
     )
     result = _run(copier, n_bootstrap=50)

@@ -216,8 +216,17 @@ class _Flat(nn.Module):
 
 def test_generator_latent_stability_and_discriminator_attacks(generator_target):
     labeller = nn.Sequential(nn.Flatten(), nn.Linear(16, 3))
-    generator_target.metadata["label_model"] = labeller
-    result = robustness(generator_target, n_samples=40, latent_samples=30)
+    target = da.Target(
+        generator_target.model,
+        kind="generator",
+        modality="image",
+        latent_dim=5,
+        discriminator=generator_target.discriminator,
+        reference_data=generator_target.reference_data,
+        label_model=labeller,
+        device="cpu",
+    )
+    result = robustness(target, n_samples=40, latent_samples=30)
     latent = result.tables["latent_stability"]
     assert len(latent) == 2 * 3
     for radius in {r["radius"] for r in latent}:
@@ -229,8 +238,8 @@ def test_generator_latent_stability_and_discriminator_attacks(generator_target):
         "generated",
     }
     # A generator that ignores its latent code is perfectly stable.
-    generator_target.model = _Flat()
-    flat = robustness(generator_target, n_samples=10, latent_samples=10, query_samples=0)
+    target.model = _Flat()
+    flat = robustness(target, n_samples=10, latent_samples=10, query_samples=0)
     assert all(r["median_rms_change"] == 0 for r in flat.tables["latent_stability"])
     assert all(r["label_flip_rate"] == 0 for r in flat.tables["latent_stability"])
 

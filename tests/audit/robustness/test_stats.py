@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from deepaudit.audit.robustness.grade import severity_with_interval
 from deepaudit.audit.robustness.stats import (
     bootstrap_gap,
     bootstrap_median,
@@ -14,7 +15,6 @@ from deepaudit.audit.robustness.stats import (
     largest_gap,
     median,
     proportion,
-    severity_with_interval,
     wilson,
 )
 

@@ -1,7 +1,9 @@
-"""The attribution methods deepaudit runs, each a thin adapter over captum, shap or lime.
+"""The built-in attribution methods, each a thin adapter over captum, shap or lime.
 
-``METHODS`` maps a method's name to its :class:`MethodSpec`; ``default_methods`` gives the
-fast set of a modality and ``applicable_methods`` every method that fits a case.
+``BUILTIN_SPECS`` maps each built-in method's name to its :class:`MethodSpec` (the
+registry, :mod:`deepaudit.audit.explain.registry`, adds the user's own);
+``default_methods`` gives the fast set of a modality and ``applicable_methods`` every
+registered method that fits a case.
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from deepaudit.audit.explain.methods import _attention, _captum, _lime, _shap
-from deepaudit.audit.explain.methods.base import Attribution, MethodSpec
+from deepaudit.audit.explain.methods.base import Attribution
+from deepaudit.audit.explain.registry import BUILTIN_METHODS, MethodSpec, all_methods
 
 if TYPE_CHECKING:
     from deepaudit.audit.explain.case import Case
@@ -127,7 +130,8 @@ _SPECS = [
     ),
 ]  # fmt: skip
 
-METHODS: dict[str, MethodSpec] = {spec.name: spec for spec in _SPECS}
+BUILTIN_SPECS: dict[str, MethodSpec] = {spec.name: spec for spec in _SPECS}
+assert tuple(BUILTIN_SPECS) == BUILTIN_METHODS, "registry.BUILTIN_METHODS is out of date"
 
 #: The fast methods of each modality (the default config).
 DEFAULT_METHODS = {
@@ -146,17 +150,17 @@ DEFAULT_METHODS = {
 def default_methods(case: Case) -> list[str]:
     """The fast methods of the case's modality that apply to it."""
     names = DEFAULT_METHODS[case.space.modality]
-    return [n for n in names if METHODS[n].why_not(case) is None]
+    return [n for n in names if BUILTIN_SPECS[n].why_not(case) is None]
 
 
 def applicable_methods(case: Case) -> list[str]:
-    """Every method that applies to the case."""
-    return [n for n, spec in METHODS.items() if spec.why_not(case) is None]
+    """Every registered method that applies to the case."""
+    return [n for n, spec in all_methods().items() if spec.why_not(case) is None]
 
 
 __all__ = [
+    "BUILTIN_SPECS",
     "DEFAULT_METHODS",
-    "METHODS",
     "Attribution",
     "MethodSpec",
     "applicable_methods",

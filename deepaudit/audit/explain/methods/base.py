@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from deepaudit.audit.explain.registry import MethodSpec  # noqa: F401  (re-exported)
+
 if TYPE_CHECKING:
     from deepaudit.audit.explain.case import Case
     from deepaudit.audit.explain.config import ExplainConfig
@@ -33,49 +35,6 @@ class Attribution:
 Compute = Callable[
     ["Case", "Subject", torch.Tensor, "torch.Tensor | None", "ExplainConfig", int], Attribution
 ]
-
-
-@dataclass(frozen=True)
-class MethodSpec:
-    """One attribution method: where it applies, what it costs, how it runs.
-
-    Parameters
-    ----------
-    name, label, library
-        Key in configs and bundles, display name, and the library doing the work.
-    modalities
-        Data it explains.
-    compute
-        ``compute(case, subject, inputs, classes, config, seed) -> Attribution``.
-    estimate
-        Model evaluations for ``n`` samples under a config (announced before a run).
-    budget_field
-        The config field cut (proportionally) when the estimate exceeds the budget.
-    gradient
-        Needs gradients with respect to the inputs (blind to integer-coded categories).
-    stochastic
-        Its result depends on the seed (measured for stability across seeds).
-    requires
-        Extra applicability check; returns why not, or ``None``.
-    """
-
-    name: str
-    label: str
-    library: str
-    modalities: tuple[str, ...]
-    compute: Compute
-    estimate: Callable[[Case, ExplainConfig, int], int]
-    budget_field: str | None = None
-    gradient: bool = False
-    stochastic: bool = False
-    requires: Callable[[Case], str | None] | None = None
-    description: str = ""
-
-    def why_not(self, case: Case) -> str | None:
-        """``None`` when the method applies to the case, else the reason."""
-        if case.space.modality not in self.modalities:
-            return f"{self.label} explains {' or '.join(self.modalities)} data, not {case.space.modality}"
-        return None if self.requires is None else self.requires(case)
 
 
 #: captum's informational notes about its own hooks; not a problem with the user's model.

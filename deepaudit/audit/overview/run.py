@@ -1,89 +1,22 @@
-"""The ``overview`` audit family: how good the model is, before asking why or for whom.
-
-Classifiers: accuracy, balanced accuracy, F1, ROC AUC, log-loss, expected calibration
-error with its reliability curve, the confusion matrix and per-class metrics (computed
-by scikit-learn; deepaudit adds calibration, findings and the bundle format).
-Autoencoders: the distribution of reconstruction error and the anomaly threshold.
-Generators: statistics of generated samples against real ones.
-"""
+"""The overview family's measuring: metrics computed by scikit-learn, folded batch by
+batch over streams (its findings are graded in :mod:`.grade`)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 from sklearn import metrics as skm
 
-from deepaudit._validation import Interval, validate_params
 from deepaudit.audit.engine import error_kernel, map_batches, proba_kernel
-from deepaudit.audit.registry import FamilySpec, register_family
+from deepaudit.audit.overview.config import OverviewConfig
+from deepaudit.audit.overview.result import OverviewResult
 from deepaudit.audit.target import Target
-from deepaudit.results import Evidence, FamilyResult, Finding, severity_against
 
-FAMILY = "overview"
+#: Rows whose errors an autoencoder's flag-rate finding names (the largest first).
+N_WORST = 10
 
-
-OVERVIEW_CONSTRAINTS = {
-    "n_bins": [Interval(int, 2, 1000)],
-    "min_accuracy": [Interval(float, 0, 1)],
-    "max_ece": [Interval(float, 0, 1)],
-    "max_error_ratio": [Interval(float, 1, None)],
-    "n_generated": [Interval(int, 2, None)],
-    "max_moment_gap": [Interval(float, 0, None, closed="neither")],
-    "exact_rows": [Interval(int, 1, None)],
-    "max_saved_rows": [Interval(int, 0, None)],
-}
 
 #: Score bins of the ROC AUC computed from aggregates (beyond ``exact_rows``).
 AUC_BINS = 4096
-
-
-@dataclass
-class OverviewConfig:
-    """Budgets and thresholds of the overview family.
-
-    Parameters
-    ----------
-    n_bins
-        Equal-width confidence bins of the calibration error and reliability curve.
-    min_accuracy
-        A classifier below this accuracy fails.
-    max_ece
-        A classifier whose expected calibration error exceeds this gets a warning.
-    max_error_ratio
-        An autoencoder whose mean held-out reconstruction error exceeds this multiple of
-        its reference (training) error gets a warning: it does not generalise.
-    n_generated
-        Samples drawn from a generator for its statistics.
-    max_moment_gap
-        A generator whose samples' mean or standard deviation differs from the real data's
-        by more than this (in units of the real data's standard deviation) gets a warning.
-    exact_rows
-        Classifiers: up to this many rows, ROC AUC and log-loss come from scikit-learn
-        on the kept scores. Beyond it the scores are let go and every metric comes from
-        aggregates that do not grow with rows (ROC AUC from a 4,096-bin histogram of
-        scores, within about 1e-3 of the exact value).
-    """
-
-    n_bins: int = 10
-    min_accuracy: float = 0.7
-    max_ece: float = 0.05
-    max_error_ratio: float = 1.1
-    n_generated: int = 1000
-    max_moment_gap: float = 0.25
-    exact_rows: int = 1_000_000
-    max_saved_rows: int = 200_000
-
-    def __post_init__(self) -> None:
-        validate_params("OverviewConfig", vars(self), OVERVIEW_CONSTRAINTS)
-
-    @classmethod
-    def thorough(cls) -> OverviewConfig:
-        """Thorough budgets (``deepaudit demo --full``): five times the generated samples.
-
-        Thresholds and bins are those of the default, so verdicts stay comparable.
-        """
-        return cls(n_generated=5000)
 
 
 def expected_calibration_error(
@@ -297,11 +230,11 @@ def histogram_auc(positive: np.ndarray, negative: np.ndarray) -> float:
     return float(wins / (float(n_pos) * float(n_neg)))
 
 
-def _run_classifier(target: Target, options: OverviewConfig) -> FamilyResult:
+def _run_classifier(target: Target, options: OverviewConfig) -> OverviewResult:
     tally = ClassifierTally(options.n_bins, options.exact_rows)
     for batch, proba in map_batches(target, proba_kernel, desc="overview"):
         tally.add(proba, batch.labels)
-    result = FamilyResult(FAMILY)
+    result = OverviewResult()
     names = target.class_names or [str(c) for c in range(tally.n_classes)]
     if tally.exact and not target.streaming and tally.n <= options.max_saved_rows:
         proba = tally.proba()
@@ -312,78 +245,21 @@ def _run_classifier(target: Target, options: OverviewConfig) -> FamilyResult:
     ]
     if target.labels is None:
         result.metrics["n_samples"] = target.n_samples
-        result.findings.append(
-            Finding(
-                FAMILY,
-                "labels",
-                "warn",
-                "No labels were given, so accuracy and calibration were not measured.",
-                Evidence(metric="n_labelled", value=0),
-            )
-        )
         return result
     summary = tally.finish()
     result.metrics.update(summary["metrics"])
+    result.metrics["n_bins"] = options.n_bins
     for row in summary["per_class"]:
         row["class"] = names[row["class"]]
     result.tables["per_class"] = summary["per_class"]
     result.arrays["confusion_matrix"] = summary["confusion_matrix"]
     for key, value in summary["reliability"].items():
         result.arrays[f"reliability_{key}"] = value
-    acc = result.metrics["accuracy"]
-    result.findings.append(
-        Finding(
-            FAMILY,
-            "accuracy",
-            severity_against(acc, options.min_accuracy, higher_is_worse=False),
-            f"Accuracy is {acc:.1%} on {tally.n:,} samples "
-            f"(balanced accuracy {result.metrics['balanced_accuracy']:.1%}; "
-            f"the floor is {options.min_accuracy:.0%}).",
-            Evidence(
-                metric="accuracy", value=acc, threshold=options.min_accuracy, table="per_class"
-            ),
-        )
-    )
-    worst = min(summary["per_class"], key=lambda r: r["recall"] if r["support"] else 1.0)
-    if worst["support"] and worst["recall"] < options.min_accuracy:
-        result.findings.append(
-            Finding(
-                FAMILY,
-                "class_recall",
-                "warn",
-                f"Class {worst['class']!r} is recognised in only {worst['recall']:.1%} of its "
-                f"{worst['support']} samples.",
-                Evidence(
-                    metric="recall",
-                    value=worst["recall"],
-                    threshold=options.min_accuracy,
-                    group=str(worst["class"]),
-                    table="per_class",
-                ),
-            )
-        )
-    ece = result.metrics["ece"]
-    severity = "warn" if ece > options.max_ece else "pass"
-    result.findings.append(
-        Finding(
-            FAMILY,
-            "calibration",
-            severity,
-            f"Expected calibration error is {ece:.3f} ({options.n_bins} bins; "
-            f"{'above' if severity == 'warn' else 'within'} the {options.max_ece:.3f} limit): "
-            + (
-                "its probabilities should not be read as frequencies."
-                if severity == "warn"
-                else "its probabilities match observed frequencies."
-            ),
-            Evidence(metric="ece", value=ece, threshold=options.max_ece, table="reliability"),
-        )
-    )
     return result
 
 
-def _run_autoencoder(target: Target, options: OverviewConfig) -> FamilyResult:
-    result = FamilyResult(FAMILY)
+def _run_autoencoder(target: Target, options: OverviewConfig) -> OverviewResult:
+    result = OverviewResult()
     errors = target.reconstruction_error()
     threshold = target.anomaly_threshold
     flags = errors > threshold
@@ -401,6 +277,7 @@ def _run_autoencoder(target: Target, options: OverviewConfig) -> FamilyResult:
     result.arrays.update(
         {
             "errors": errors.astype(np.float32),
+            "worst_ids": np.argsort(-errors)[:N_WORST].astype(np.int64),
             "error_histogram_counts": counts,
             "error_histogram_edges": edges,
             "error_quantiles": quantiles,
@@ -410,47 +287,14 @@ def _run_autoencoder(target: Target, options: OverviewConfig) -> FamilyResult:
         result.metrics["anomaly_roc_auc"] = float(skm.roc_auc_score(target.labels, errors))
     if target.reference_data is not None:
         reference = target.reconstruction_error(target.reference_data)
-        ratio = float(errors.mean() / max(reference.mean(), 1e-12))
         result.metrics["reference_mean_error"] = float(reference.mean())
         result.metrics["reference_flag_rate"] = float((reference > threshold).mean())
-        result.metrics["error_ratio"] = ratio
-        severity = severity_against(ratio, options.max_error_ratio, higher_is_worse=True)
-        result.findings.append(
-            Finding(
-                FAMILY,
-                "generalisation",
-                "warn" if severity == "fail" else "pass",
-                f"Mean reconstruction error on the evaluation data is {ratio:.2f}× that on the "
-                f"reference data (limit {options.max_error_ratio:.2f}×).",
-                Evidence(
-                    metric="error_ratio",
-                    value=ratio,
-                    threshold=options.max_error_ratio,
-                    table="error_histogram",
-                ),
-            )
-        )
-    result.findings.append(
-        Finding(
-            FAMILY,
-            "flag_rate",
-            "pass",
-            f"{flags.mean():.1%} of {len(errors)} samples are flagged as anomalies "
-            f"(reconstruction error above {threshold:.4g}).",
-            Evidence(
-                metric="flag_rate",
-                value=float(flags.mean()),
-                threshold=threshold,
-                sample_ids=np.argsort(-errors)[:10].tolist(),
-                table="error_histogram",
-            ),
-        )
-    )
+        result.metrics["error_ratio"] = float(errors.mean() / max(reference.mean(), 1e-12))
     return result
 
 
-def _run_generator(target: Target, options: OverviewConfig, seed: int) -> FamilyResult:
-    result = FamilyResult(FAMILY)
+def _run_generator(target: Target, options: OverviewConfig, seed: int) -> OverviewResult:
+    result = OverviewResult()
     samples = target.generate(options.n_generated, seed=seed)
     flat = samples.reshape(len(samples), -1).astype(np.float64)
     lo, hi = target.input_range
@@ -461,6 +305,7 @@ def _run_generator(target: Target, options: OverviewConfig, seed: int) -> Family
             "sample_mean": float(flat.mean()),
             "sample_std": float(flat.std()),
             "out_of_range_fraction": out_of_range,
+            "input_range": [float(lo), float(hi)],
             "diversity": float(flat.std(axis=0).mean()),
         }
     )
@@ -489,38 +334,10 @@ def _run_generator(target: Target, options: OverviewConfig, seed: int) -> Family
             result.metrics["discriminator_real_mean"] = float(
                 target.score(target.reference_data).mean()
             )
-        gap = max(mean_gap, std_gap)
-        result.findings.append(
-            Finding(
-                FAMILY,
-                "sample_statistics",
-                "warn" if gap > options.max_moment_gap else "pass",
-                f"Generated samples' mean and spread differ from the real data's by up to "
-                f"{gap:.2f} standard deviations (limit {options.max_moment_gap:.2f}).",
-                Evidence(
-                    metric="moment_gap",
-                    value=float(gap),
-                    threshold=options.max_moment_gap,
-                    table="sample_statistics",
-                ),
-            )
-        )
-    result.findings.append(
-        Finding(
-            FAMILY,
-            "range",
-            "warn" if out_of_range > 0 else "pass",
-            f"{out_of_range:.2%} of generated values fall outside the valid input range "
-            f"[{lo:g}, {hi:g}].",
-            Evidence(
-                metric="out_of_range_fraction", value=out_of_range, threshold=0.0, table="samples"
-            ),
-        )
-    )
     return result
 
 
-def _stream_autoencoder(target: Target, options: OverviewConfig, seed: int) -> FamilyResult:
+def _stream_autoencoder(target: Target, options: OverviewConfig, seed: int) -> OverviewResult:
     """An autoencoder on streamed data: the error distribution from the sample, the mean
     error and the flag rate over every row (batch by batch, on the audit's engine)."""
     sample = target.sample_target()
@@ -538,13 +355,6 @@ def _stream_autoencoder(target: Target, options: OverviewConfig, seed: int) -> F
         result.metrics["error_ratio"] = (
             total / n / max(result.metrics["reference_mean_error"], 1e-12)
         )
-    for finding in result.findings:
-        if finding.check == "flag_rate":
-            finding.message = (
-                f"{flagged / n:.1%} of {n:,} samples are flagged as anomalies "
-                f"(reconstruction error above {threshold:.4g})."
-            )
-            finding.evidence.value = flagged / n
     result.notes.insert(
         0,
         f"The data streams ({n:,} rows): mean error and flag rate cover every row; the "
@@ -554,8 +364,8 @@ def _stream_autoencoder(target: Target, options: OverviewConfig, seed: int) -> F
     return result
 
 
-def run_overview(target: Target, options: OverviewConfig, seed: int) -> FamilyResult:
-    """The overview family's entry point (see the module docstring)."""
+def run_overview(target: Target, options: OverviewConfig, seed: int) -> OverviewResult:
+    """Measure the overview of ``target`` (see :mod:`deepaudit.audit.overview`)."""
     if target.kind == "classifier":
         return _run_classifier(target, options)
     if target.streaming and target.kind == "autoencoder":
@@ -563,16 +373,3 @@ def run_overview(target: Target, options: OverviewConfig, seed: int) -> FamilyRe
     if target.kind == "autoencoder":
         return _run_autoencoder(target, options)
     return _run_generator(target, options, seed)
-
-
-register_family(
-    FamilySpec(
-        name=FAMILY,
-        config_class=OverviewConfig,
-        run=run_overview,
-        applies_to=lambda target: None,
-        streams=True,
-        description="Quality and calibration (classifiers), reconstruction error "
-        "(autoencoders), sample statistics (generators).",
-    )
-)

@@ -1,9 +1,14 @@
-"""The ``fairness`` family's entry point: validate, run each part, assemble the result."""
+"""The fairness family's measuring: group metrics and their tests, counterfactual
+flips, identity-term swaps, mitigation and class coverage, assembled into its result.
+
+Test rows get their verdicts from :func:`.grade.decide_tests` (the function grading
+uses), so the saved tables agree with the findings; the findings themselves are made by
+:func:`.grade.grade_fairness` from the result.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import math
 import time
 from collections.abc import Iterator
 
@@ -12,13 +17,7 @@ import numpy as np
 from deepaudit.audit.engine import error_kernel, map_batches, proba_kernel
 from deepaudit.audit.fairness import classifier, counterfactual, generative, identity, mitigation
 from deepaudit.audit.fairness.config import FairnessConfig
-from deepaudit.audit.fairness.findings import (
-    FAMILY,
-    decide_rows,
-    disparity_findings,
-    small_group_finding,
-    worst,
-)
+from deepaudit.audit.fairness.grade import decide_tests
 from deepaudit.audit.fairness.groups import (
     codes_array,
     codes_table,
@@ -27,10 +26,9 @@ from deepaudit.audit.fairness.groups import (
 )
 from deepaudit.audit.fairness.inputs import OVERALL
 from deepaudit.audit.fairness.metrics import TOP_LABEL, build_cells
-from deepaudit.audit.fairness.stats import decide
+from deepaudit.audit.fairness.result import FairnessResult
 from deepaudit.audit.target import Target
 from deepaudit.errors import parameter_error
-from deepaudit.results import Evidence, FamilyResult, Finding
 
 _OWNER = "FairnessConfig"
 
@@ -55,10 +53,9 @@ def applies_to(target: Target) -> str | None:
         if target.sensitive is None:
             return "flag rates by group need sensitive attributes (Target(sensitive=...))"
         return None
-    if not target.metadata.get("label_model"):
+    if target.label_model is None:
         return (
-            "class coverage needs a zoo classifier to label generated samples "
-            "(target.metadata['label_model'])"
+            "class coverage needs a classifier to label generated samples (Target(label_model=...))"
         )
     if target.reference_data is None:
         return "class coverage needs real samples to compare with (Target(reference_data=...))"
@@ -105,25 +102,19 @@ def validate(target: Target, options: FairnessConfig) -> list[str]:
             "one of the audited attributes (" + ", ".join(map(repr, attributes)) + ")",
             options.mitigation_attribute,
         )
-    if target.kind == "generator":
-        from deepaudit.models import list_models
-
-        name = generative.label_model_name(target, options)
-        if name not in list_models():
-            raise parameter_error(
-                "label_model", _OWNER, "the name of a zoo classifier (list_models())", name
-            )
     return attributes
 
 
-def run_fairness(target: Target, options: FairnessConfig, seed: int) -> FamilyResult:
-    """Audit who the model fails: group and intersectional metrics with intervals,
+def run_fairness(target: Target, options: FairnessConfig, seed: int) -> FairnessResult:
+    """Measure who the model fails: group and intersectional metrics with intervals,
     counterfactual flips, mitigation (classifiers); flag rates by group (autoencoders);
     class coverage (generators)."""
     attributes = validate(target, options)
-    result = FamilyResult(FAMILY)
+    result = FairnessResult()
     result.metrics["confidence"] = options.confidence
     result.metrics["n_bootstrap"] = options.n_bootstrap
+    result.metrics["target_kind"] = target.kind
+    result.metrics["modality"] = target.modality
     if target.kind == "classifier":
         _run_classifier(target, attributes, options, seed, result)
     elif target.kind == "autoencoder":
@@ -138,7 +129,7 @@ def _rng(seed: int, part: int) -> np.random.Generator:
 
 
 @contextlib.contextmanager
-def _timed(result: FamilyResult, target: Target, method: str) -> Iterator[None]:
+def _timed(result: FairnessResult, target: Target, method: str) -> Iterator[None]:
     """Record the seconds and model evaluations of one part in the ``cost`` table."""
     started, evaluations = time.perf_counter(), target.n_evaluations
     yield
@@ -176,10 +167,10 @@ def _run_classifier(
                 classifier.audit_cells(
                     grouping_cells, grouping, shown, options, rng, tables, bootstrap
                 )
-        decide_rows(tables.test_rows, options)
+        tests = decide_tests(tables.test_rows, options)
         result.tables["group_metrics"] = tables.group_rows
         result.tables["disparities"] = tables.disparity_rows
-        result.tables["disparity_tests"] = tables.test_rows
+        result.tables["disparity_tests"] = tests
         result.tables["group_codes"] = codes_table(groupings)
         result.arrays["scores"], result.arrays["labels"], result.arrays["group_codes"] = saved
         result.metrics.update(
@@ -187,8 +178,8 @@ def _run_classifier(
             n_bins=options.n_bins,
             class_names=list(class_names),
             groupings=[g.name for g in groupings],
-            n_tests=len(tables.test_rows),
-            n_failed=sum(r["severity"] == "fail" for r in tables.test_rows),
+            n_tests=len(tests),
+            n_failed=sum(r["severity"] == "fail" for r in tests),
             correction=options.correction,
             bootstrap=bootstrap,
             live_rows=len(saved[1]),
@@ -199,12 +190,6 @@ def _run_classifier(
                 f"recomputes them on a seeded random sample of {len(saved[1]):,} rows "
                 "(FairnessConfig(max_saved_rows=...))."
             )
-        small = small_group_finding(tables.small_groups, options, "group_metrics")
-        result.findings.extend(
-            disparity_findings(tables.test_rows, options, "disparity_tests", show_class=not binary)
-        )
-        if small is not None:
-            result.findings.append(small)
         if options.mitigation and binary:
             with _timed(result, target, "mitigation"):
                 # The saved scores are the sample's own rows, in order, unless some were cut.
@@ -319,44 +304,14 @@ def _counterfactual(target, attributes, options, seed, result) -> None:
         return
     result.tables["counterfactual"] = tables.rows
     for row in tables.summary_rows:
-        row["higher_is_worse"] = True
-    decide_rows(
+        row.update(limit="max_flip_rate", higher_is_worse=True)
+    result.tables["counterfactual_summary"] = decide_tests(
         tables.summary_rows,
         options,
         value_key="changed_share",
         low_key="changed_share_low",
         high_key="changed_share_high",
     )
-    result.tables["counterfactual_summary"] = tables.summary_rows
-    what = "anomaly flags" if target.kind == "autoencoder" else "predictions"
-    how = "Recolouring" if target.modality == "image" else "Flipping"
-    for row in tables.summary_rows:
-        low = row.get("changed_share_low", math.nan)
-        high = row.get("changed_share_high", math.nan)
-        interval = (
-            f"{options.confidence:.0%} interval [{low:.1%}, {high:.1%}]; "
-            if math.isfinite(low)
-            else ""
-        )
-        result.findings.append(
-            Finding(
-                FAMILY,
-                "counterfactual",
-                row["severity"],
-                f"{how} {row['attribute']!r} to another group changes "
-                f"{row['changed_share']:.1%} of {what} ({interval}limit "
-                f"{options.max_flip_rate:.0%}; mean score shift {row['mean_shift']:+.4f} over "
-                f"{row['n']} samples).",
-                Evidence(
-                    metric="changed_share",
-                    value=row["changed_share"],
-                    interval=None if not math.isfinite(low) else (low, high),
-                    threshold=options.max_flip_rate,
-                    group=row["attribute"],
-                    table="counterfactual",
-                ),
-            )
-        )
 
 
 def _identity(target, options, seed, result) -> None:
@@ -365,87 +320,21 @@ def _identity(target, options, seed, result) -> None:
     identity.template_swaps(target, options, rng, tables)
     identity.data_swaps(target, options, rng, tables)
     result.notes.extend(tables.notes)
-    result.tables["identity_pairs"] = tables.pair_rows
+    rows = tables.pair_rows
+    for row in rows:
+        row["abs_mean_shift"] = abs(row["mean_shift"])
+        row.update(limit="max_score_shift", higher_is_worse=True)
+    if rows and options.n_bootstrap > 0:
+        rows = decide_tests(
+            rows, options, value_key="abs_mean_shift", low_key="abs_low", high_key="abs_high"
+        )
+    for row in tables.data_rows:
+        if row["term_a"] == "(all pairs)" and "flip_rate_low" in row:
+            row["threshold"] = options.max_flip_rate
+    result.tables["identity_pairs"] = rows
     result.tables["identity_groups"] = tables.group_rows
     result.tables["identity_data_swaps"] = tables.data_rows
-    rows = tables.pair_rows
-    if rows and options.n_bootstrap > 0:
-        for row in rows:
-            row["abs_mean_shift"] = abs(row["mean_shift"])
-        decide_rows(
-            rows,
-            options,
-            value_key="abs_mean_shift",
-            low_key="abs_low",
-            high_key="abs_high",
-            higher_is_worse=True,
-        )
-        for attribute in dict.fromkeys(r["attribute"] for r in rows):
-            mine = [r for r in rows if r["attribute"] == attribute]
-            top = worst(mine, value_key="abs_mean_shift", higher_is_worse=True)
-            fails = sum(r["severity"] == "fail" for r in mine)
-            result.findings.append(
-                Finding(
-                    FAMILY,
-                    f"identity_swap_{attribute}",
-                    top["severity"],
-                    f"Swapping {attribute} terms in template sentences moves the score by up to "
-                    f"{top['mean_shift']:+.3f} on average ({top['term_a']} -> {top['term_b']}; "
-                    f"{options.confidence:.0%} interval [{top['mean_shift_low']:+.3f}, "
-                    f"{top['mean_shift_high']:+.3f}], limit ±{options.max_score_shift:g}; "
-                    f"{top['flip_rate']:.0%} of its {top['n']} sentence pairs change "
-                    f"prediction); {fails} of {len(mine)} term pairs fail.",
-                    Evidence(
-                        metric="mean_score_shift",
-                        value=top["mean_shift"],
-                        interval=(top["mean_shift_low"], top["mean_shift_high"]),
-                        threshold=options.max_score_shift,
-                        group=f"{top['term_a']} -> {top['term_b']}",
-                        table="identity_pairs",
-                    ),
-                )
-            )
-    for row in tables.data_rows:
-        if row["term_a"] != "(all pairs)" or "flip_rate_low" not in row:
-            continue
-        row["threshold"] = options.max_flip_rate
-        severity = _decide_single(
-            row["flip_rate"], row["flip_rate_low"], row["flip_rate_high"], options
-        )
-        result.findings.append(
-            Finding(
-                FAMILY,
-                f"identity_data_{row['attribute']}",
-                severity,
-                f"In {row['n']} evaluation samples holding a {row['attribute']} term, swapping "
-                f"it (she/he, woman/man, ...) changes {row['flip_rate']:.1%} of predictions "
-                f"({options.confidence:.0%} interval [{row['flip_rate_low']:.1%}, "
-                f"{row['flip_rate_high']:.1%}], limit {options.max_flip_rate:.0%}); mean score "
-                f"shift {row['mean_shift']:+.4f}.",
-                Evidence(
-                    metric="flip_rate",
-                    value=row["flip_rate"],
-                    interval=(row["flip_rate_low"], row["flip_rate_high"]),
-                    threshold=options.max_flip_rate,
-                    group=row["attribute"],
-                    table="identity_data_swaps",
-                ),
-            )
-        )
     result.metrics["identity_pairs_compared"] = len(rows)
-
-
-def _decide_single(value: float, low: float, high: float, options: FairnessConfig) -> str:
-    """A single test (no correction): fail when the interval lies beyond the limit."""
-    return decide(
-        value,
-        low,
-        high,
-        options.max_flip_rate,
-        higher_is_worse=True,
-        p_adjusted=0.0 if low > options.max_flip_rate else 1.0,
-        confidence=options.confidence,
-    )
 
 
 # -- autoencoders -----------------------------------------------------------------------
@@ -469,9 +358,9 @@ def _run_autoencoder(target, attributes, options, seed, result) -> None:
                 tables,
                 cells=grouping_cells,
             )
-    decide_rows(tables.test_rows, options)
+    tests = decide_tests(tables.test_rows, options)
     result.tables["anomaly_groups"] = tables.group_rows
-    result.tables["disparity_tests"] = tables.test_rows
+    result.tables["disparity_tests"] = tests
     result.tables["group_codes"] = codes_table(groupings)
     result.arrays["errors"] = errors
     result.arrays["group_codes"] = codes
@@ -481,16 +370,12 @@ def _run_autoencoder(target, attributes, options, seed, result) -> None:
         anomaly_threshold=threshold,
         flag_rate=overall["flag_rate"],
         groupings=[g.name for g in groupings],
-        n_tests=len(tables.test_rows),
-        n_failed=sum(r["severity"] == "fail" for r in tables.test_rows),
+        n_tests=len(tests),
+        n_failed=sum(r["severity"] == "fail" for r in tests),
         correction=options.correction,
         bootstrap="poisson" if target.streaming else "multinomial",
         live_rows=len(errors),
     )
-    result.findings.extend(disparity_findings(tables.test_rows, options, "disparity_tests"))
-    small = small_group_finding(tables.small_groups, options, "anomaly_groups")
-    if small is not None:
-        result.findings.append(small)
     if options.counterfactual and target.modality == "tabular":
         with _timed(result, target, "counterfactual flips"):
             _counterfactual(sample, attributes, options, seed, result)
@@ -559,45 +444,12 @@ def _run_generator(target, options, seed, result) -> None:
     )
     if options.n_bootstrap <= 0:
         return
-    for row in rows:
-        row["higher_is_worse"] = False
-    decide_rows(
+    rows = decide_tests(
         rows,
         options,
         value_key="share_ratio",
         low_key="share_ratio_low",
         high_key="share_ratio_high",
     )
-    under = [r for r in rows if r["severity"] == "fail"]
-    top = worst(rows, value_key="share_ratio")
-    result.metrics["under_represented"] = [r["class"] for r in under]
-    named = ", ".join(repr(r["class"]) for r in under)
-    low, high = top["share_ratio_low"], top["share_ratio_high"]
-    message = (
-        f"Under-represented classes: {named}. "
-        if under
-        else "No class is clearly under-represented. "
-    ) + (
-        f"Worst: class {top['class']!r} at {top['generated_share']:.1%} of {out['n_generated']} "
-        f"generated samples vs {top['reference_share']:.1%} of the reference data (ratio "
-        f"{top['share_ratio']:.2f}, {options.confidence:.0%} interval [{low:.2f}, {high:.2f}], "
-        f"limit {options.min_share_ratio:g}); classes labelled by {out['label_model']!r}; "
-        f"chi-square {out['chi2']:.1f} on {out['chi2_dof']} degrees of freedom, "
-        f"p = {out['chi2_p_value']:.2g}."
-    )
-    result.findings.append(
-        Finding(
-            FAMILY,
-            "class_coverage",
-            top["severity"],
-            message,
-            Evidence(
-                metric="share_ratio",
-                value=top["share_ratio"],
-                interval=(low, high),
-                threshold=options.min_share_ratio,
-                group=str(top["class"]),
-                table="class_shares",
-            ),
-        )
-    )
+    result.tables["class_shares"] = rows
+    result.metrics["under_represented"] = [r["class"] for r in rows if r["severity"] == "fail"]

@@ -1,16 +1,41 @@
-"""The explain family's findings: one sentence per check, with its evidence table."""
+"""The explain family's findings, graded from its saved result and the limits: one
+sentence per check, with the view of its evidence."""
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
-from deepaudit.results import Evidence, Finding
-
-if TYPE_CHECKING:
-    from deepaudit.audit.explain.config import ExplainConfig
+from deepaudit.audit.explain.config import ExplainConfig
+from deepaudit.results import Evidence, FamilyResult, Finding
 
 FAMILY = "explain"
+
+
+def grade_explain(result: FamilyResult, config: ExplainConfig) -> list[Finding]:
+    """Every explain finding of ``result`` under the limits of ``config``, in the order
+    the audit measures them."""
+    tables, metrics = result.tables, result.metrics
+    found = [budget_finding(row) for row in tables.get("budget", [])]
+    quality = tables.get("quality", [])
+    if quality:
+        for make in (sanity_finding, stability_finding, completeness_finding):
+            finding = make(quality, config)
+            if finding is not None:
+                found.append(finding)
+        finding = faithfulness_finding(quality)
+        if finding is not None:
+            found.append(finding)
+    if tables.get("sensitive_share") is not None:
+        found += sensitive_share_findings(tables["sensitive_share"], config)
+    if "colour_share" in metrics:
+        stratified = metrics.get("stratified_by")
+        rows = [r for r in tables.get("colour_share", []) if r["attribute"] == stratified]
+        found.append(colour_finding(metrics["colour_share"], rows, config))
+    if tables.get("latent_sensitivity"):
+        finding = latent_finding(tables["latent_sensitivity"])
+        if finding is not None:
+            found.append(finding)
+    return found
 
 
 def _finite(x: object) -> bool:
@@ -49,7 +74,7 @@ def sanity_finding(quality: list[dict], config: ExplainConfig) -> Finding | None
             value=float(worst["randomisation"]),
             threshold=limit,
             group=worst["method"],
-            table="randomisation",
+            view="randomisation",
         ),
     )
 
@@ -83,7 +108,7 @@ def stability_finding(quality: list[dict], config: ExplainConfig) -> Finding | N
             value=float(worst["stability"]),
             threshold=limit,
             group=worst["method"],
-            table="quality",
+            view="quality",
         ),
     )
 
@@ -126,7 +151,7 @@ def completeness_finding(quality: list[dict], config: ExplainConfig) -> Finding 
             value=float(worst["completeness_gap"]),
             threshold=limit,
             group=worst["method"],
-            table="quality",
+            view="quality",
         ),
     )
 
@@ -163,7 +188,7 @@ def faithfulness_finding(quality: list[dict]) -> Finding | None:
             value=float(best["faithfulness"]),
             threshold=float(chance),
             group=best["method"],
-            table="quality",
+            view="quality",
         ),
     )
 
@@ -196,7 +221,7 @@ def sensitive_share_findings(rows: list[dict], config: ExplainConfig) -> list[Fi
                     value=float(primary["share"]),
                     threshold=limit,
                     group=attribute,
-                    table="sensitive_share",
+                    view="sensitive_share",
                 ),
             )
         )
@@ -220,7 +245,7 @@ def colour_finding(share: float, by_group: list[dict], config: ExplainConfig) ->
         f"differences) rather than on brightness and shape (limit {limit:.0%})"
         + (f" [{detail}]" if detail else "")
         + (": the model may rely on a colour cue." if high else "."),
-        Evidence(metric="colour_share", value=float(share), threshold=limit, table="colour_share"),
+        Evidence(metric="colour_share", value=float(share), threshold=limit, view="colour_share"),
     )
 
 
@@ -247,7 +272,7 @@ def budget_finding(row: dict) -> Finding:
             value=float(row["estimated_evaluations"]),
             threshold=float(row["budget"]),
             group=row["method"],
-            table="budget",
+            view="budget",
         ),
     )
 
@@ -280,6 +305,6 @@ def latent_finding(rows: list[dict]) -> Finding | None:
             metric="dead_latent_dimensions",
             value=float(len(dead)),
             threshold=0.0,
-            table="latent_sensitivity",
+            view="latent_sensitivity",
         ),
     )

@@ -1,0 +1,45 @@
+"""The ``fairness`` family: for whom does the model fail?"""
+
+from __future__ import annotations
+
+from deepaudit.audit.fairness.config import FairnessConfig
+from deepaudit.audit.fairness.result import FairnessResult
+from deepaudit.families import Family, Page
+
+
+class Fairness(Family):
+    name = "fairness"
+    title = "Fairness: for whom does the model fail?"
+    description = (
+        "Group and intersectional metrics with intervals, counterfactual flips and "
+        "identity swaps, mitigation (classifiers); flag rates by group (autoencoders); "
+        "class coverage (generators)."
+    )
+    config_class = FairnessConfig
+    result_class = FairnessResult
+    streams = True
+    view_path = "deepaudit.reports.views.fairness:fairness_view"
+    page = Page("Fairness", ":material/balance:", "fairness.py")
+
+    def applies_to(self, target):
+        from deepaudit.audit.fairness.run import applies_to
+
+        return applies_to(target)
+
+    def validate(self, target, config):
+        from deepaudit.audit.fairness.run import validate
+
+        validate(target, config)
+
+    def run(self, target, config, seed):
+        from deepaudit.audit.fairness.run import run_fairness
+
+        return run_fairness(target, config, seed)
+
+    def grade(self, result, config):
+        from deepaudit.audit.fairness.grade import grade_fairness
+
+        return grade_fairness(result, config)
+
+
+FAMILY = Fairness()
