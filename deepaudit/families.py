@@ -30,6 +30,7 @@ from deepaudit.errors import (
     close_names_hint,
     parameter_error,
 )
+from deepaudit.plugins import load_plugins
 from deepaudit.results import FamilyResult, Finding
 
 if TYPE_CHECKING:
@@ -150,7 +151,8 @@ def unregister_family(name: str) -> None:
 def list_families() -> list[str]:
     """Names of the audit families, built-in ones first, in the order audits run them.
 
-    Imports no family (and so not torch)."""
+    Imports no built-in family (and so not torch); installed plugins are loaded."""
+    load_plugins()
     return [*BUILTIN_FAMILIES, *(n for n in _REGISTERED if n not in BUILTIN_FAMILIES)]
 
 
@@ -158,6 +160,10 @@ def get_family(name: str) -> Family:
     """The family registered as ``name`` (a built-in one is imported on first use)."""
     if name in _REGISTERED:
         return _REGISTERED[name]
+    if name not in BUILTIN_FAMILIES:
+        load_plugins()
+        if name in _REGISTERED:
+            return _REGISTERED[name]
     if name in BUILTIN_FAMILIES:
         if name not in _LOADED:
             _LOADED[name] = _resolve(BUILTIN_FAMILIES[name])

@@ -251,16 +251,18 @@ class FamilyResult:
         return make_rows(self.tables.get(name, []), row_class)
 
     def table(self, name: str):
-        """Table ``name`` as a pandas DataFrame with its declared columns, in order."""
+        """Table ``name`` as a pandas DataFrame: its declared columns in their order (those
+        the audit filled), then any columns named by data (one per method, group, ...)."""
         import pandas as pd
 
         row_class = self._row_class(name) if self.declared() else None
         rows = self.tables.get(name, [])
         if row_class is None:
             return pd.DataFrame(rows)
-        names = [c.name for c in columns(row_class)]
-        present = [n for n in names if any(n in r for r in rows)]
-        return pd.DataFrame(rows, columns=present)
+        declared = [c.name for c in columns(row_class)]
+        seen = dict.fromkeys(k for r in rows for k in r)
+        order = [n for n in declared if n in seen] + [n for n in seen if n not in declared]
+        return pd.DataFrame(rows, columns=order)
 
     def _row_class(self, name: str) -> type:
         try:

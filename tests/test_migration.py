@@ -62,9 +62,14 @@ def test_a_version_1_bundle_loads_into_typed_results_with_its_findings(model, tm
         assert [f.evidence.view for f in result.findings] == [
             f["evidence"]["table"] for f in old["findings"]
         ]
-        assert result.metrics.items() >= {
-            k: v for k, v in old["metrics"].items() if v == v  # NaN != NaN
-        }.items()
+        assert (
+            result.metrics.items()
+            >= {
+                k: v
+                for k, v in old["metrics"].items()
+                if v == v  # NaN != NaN
+            }.items()
+        )
 
 
 @pytest.mark.parametrize("model", MODELS)

@@ -36,6 +36,7 @@ from deepaudit.errors import (
     close_names_hint,
     parameter_error,
 )
+from deepaudit.plugins import load_plugins
 
 if TYPE_CHECKING:
     from deepaudit.audit.explain.case import Case
@@ -111,11 +112,13 @@ _REGISTERED: dict[str, MethodSpec] = {}
 
 def list_attributions() -> list[str]:
     """Names of every attribution method: the built-in ones, then those registered."""
+    load_plugins()
     return [*BUILTIN_METHODS, *(n for n in _REGISTERED if n not in BUILTIN_METHODS)]
 
 
 def all_methods() -> dict[str, MethodSpec]:
     """Every method's spec by name (imports the built-in adapters)."""
+    load_plugins()
     builtin = importlib.import_module("deepaudit.audit.explain.methods").BUILTIN_SPECS
     return {**builtin, **_REGISTERED}
 

@@ -11,7 +11,6 @@ from deepaudit.audit.fairness.config import FairnessConfig
 from deepaudit.audit.fairness.groups import Grouping, LevelGrouping
 from deepaudit.audit.fairness.inputs import OVERALL
 from deepaudit.audit.fairness.metrics import (
-    MEASURES,
     TOP_LABEL,
     Cells,
     GroupAnalysis,
@@ -23,21 +22,13 @@ from deepaudit.audit.fairness.metrics import (
     extreme_groups,
     metrics_frame,
 )
+from deepaudit.audit.fairness.registry import measures, tests
 from deepaudit.audit.fairness.stats import (
     bootstrap_se,
     excess_p_value,
     percentile_interval,
 )
 
-#: (check, measure, statistic, higher_is_worse, name of the config threshold)
-TESTS = (
-    ("demographic_parity", "demographic_parity", "difference", True, "max_difference"),
-    ("equal_opportunity", "equal_opportunity", "difference", True, "max_difference"),
-    ("equalized_odds", "equalized_odds", "difference", True, "max_difference"),
-    ("predictive_parity", "predictive_parity", "difference", True, "max_difference"),
-    ("four_fifths", "demographic_parity", "ratio", False, "min_ratio"),
-    ("accuracy_parity", "accuracy_parity", "difference", True, "max_difference"),
-)
 STATISTICS = ("difference", "ratio", "difference_to_overall", "ratio_to_overall")
 
 
@@ -133,7 +124,7 @@ def audit_cells(
             tables.disparity_rows.append(row)
         if boot is None:
             continue
-        for check, measure, stat, higher_is_worse, threshold_name in TESTS:
+        for check, measure, stat, higher_is_worse, threshold_name in tests():
             if not _tested(check, class_name, len(class_names) > 1):
                 continue
             value = float(point[measure][stat][c])
@@ -175,4 +166,4 @@ def _tested(check: str, class_name: str, multiclass: bool) -> bool:
 
 
 def _first_metric(measure: str) -> str:
-    return MEASURES[measure][0]
+    return measures()[measure][0]

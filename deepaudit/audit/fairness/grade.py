@@ -38,17 +38,16 @@ CHECK_TEXT = {
     "class_coverage": "Generated share of a class relative to the reference data",
 }
 
-#: The config limit each disparity check is read against.
-LIMIT_OF_CHECK = {
-    "demographic_parity": "max_difference",
-    "equal_opportunity": "max_difference",
-    "equalized_odds": "max_difference",
-    "predictive_parity": "max_difference",
-    "accuracy_parity": "max_difference",
-    "four_fifths": "min_ratio",
-    "flag_rate_parity": "max_difference",
-    "flag_rate_ratio": "min_ratio",
-}
+
+def check_text(check: str) -> str:
+    """What a check measures, in words (a registered metric's test reads its label)."""
+    from deepaudit.audit.fairness.registry import metric_label
+
+    if check in CHECK_TEXT:
+        return CHECK_TEXT[check]
+    label = metric_label(check)
+    return f"{label} gap" if label else check
+
 
 REGRADE_NEEDS_SE = (
     "{table} of this bundle lacks the bootstrap standard errors ('se') that re-grading "
@@ -190,7 +189,7 @@ def disparity_findings(
             else "fewer than two groups large enough"
         )
         message = (
-            f"{CHECK_TEXT.get(check, check)} is {top['value']:.3f} across {where} ({pair}); "
+            f"{check_text(check)} is {top['value']:.3f} across {where} ({pair}); "
             f"{config.confidence:.0%} interval [{top['low']:.3f}, {top['high']:.3f}], limit "
             f"{top['threshold']:g}: {verdict(top, top['low'], top['high'])}"
             f" ({tally(mine)}; {config.correction} correction over them)."

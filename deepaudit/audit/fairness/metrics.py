@@ -30,6 +30,13 @@ from deepaudit.audit.fairness.inputs import (
     validate_labels_scores,
     warn_tiny_groups,
 )
+from deepaudit.audit.fairness.registry import (
+    BUILTIN_MEASURES,
+    BUILTIN_METRICS,
+    list_metrics,
+    measures,
+    user_rates,
+)
 from deepaudit.audit.fairness.stats import (
     BOOTSTRAPS,
     percentile_interval,
@@ -38,28 +45,10 @@ from deepaudit.audit.fairness.stats import (
 )
 from deepaudit.errors import parameter_error
 
-#: Group metrics, in the order of the table's columns.
-METRICS = (
-    "selection_rate",
-    "accuracy",
-    "tpr",
-    "fpr",
-    "fnr",
-    "precision",
-    "base_rate",
-    "calibration_error",
-    "mean_score",
-)
-
-#: Disparity measures: the group metrics each compares across groups.
-MEASURES: dict[str, tuple[str, ...]] = {
-    "demographic_parity": ("selection_rate",),
-    "equal_opportunity": ("tpr",),
-    "equalized_odds": ("tpr", "fpr"),
-    "predictive_parity": ("precision",),
-    "accuracy_parity": ("accuracy",),
-    "calibration_parity": ("calibration_error",),
-}
+#: The built-in group metrics and disparity measures (:mod:`.registry` adds the user's:
+#: read the full lists with ``list_metrics()`` and ``measures()``).
+METRICS = BUILTIN_METRICS
+MEASURES = BUILTIN_MEASURES
 
 #: The extra slice of a multiclass model: is the predicted class right? Only these
 #: metrics mean something there (top-label accuracy and calibration error).
@@ -149,7 +138,7 @@ def rates_from_cells(counts: np.ndarray, sums: np.ndarray) -> dict[str, np.ndarr
     positives_per_bin = counts[..., 1, :, :].sum(-2)
     scores_per_bin = sums.sum(axis=(-3, -2))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return {
+        return user_rates(tp, fp, fn, tn) | {
             "selection_rate": (tp + fp) / n,
             "accuracy": (tp + tn) / n,
             "tpr": tp / (tp + fn),
@@ -167,7 +156,7 @@ def blank_top_label(rates: dict[str, np.ndarray], class_axis: int) -> dict[str, 
     """Set to NaN the metrics that mean nothing on the top-label slice (multiclass only)."""
     if rates["count"].shape[class_axis] <= 1:
         return rates
-    for metric in METRICS:
+    for metric in list_metrics():
         if metric not in TOP_LABEL_METRICS:
             index = [slice(None)] * rates[metric].ndim
             index[class_axis] = -1
@@ -212,7 +201,9 @@ def disparity_arrays(
     ratio, as fairlearn does.
     """
     out: dict[str, dict[str, np.ndarray]] = {}
-    for measure, metrics in MEASURES.items():
+    for measure, metrics in measures().items():
+        if not all(m in rates for m in metrics):
+            continue
         parts = []
         for metric in metrics:
             values = rates[metric]
@@ -308,16 +299,17 @@ def metrics_frame(
     rates = analysis.rates if rates is None else rates
     overall = analysis.overall if overall is None else overall
     rows = []
+    names = list_metrics()
     for c, class_name in enumerate(analysis.class_names):
         for g, group in [(None, OVERALL), *enumerate(analysis.names)]:
             source = overall if g is None else rates
             row: dict[str, Any] = {"class": class_name, "group": group}
             row["count"] = int(source["count"][c] if g is None else source["count"][c, g])
-            for metric in METRICS:
+            for metric in names:
                 value = source[metric][c] if g is None else source[metric][c, g]
                 row[metric] = float(value)
             rows.append(row)
-    return pd.DataFrame(rows, columns=["class", "group", "count", *METRICS])
+    return pd.DataFrame(rows, columns=["class", "group", "count", *names])
 
 
 def add_intervals(
@@ -328,7 +320,7 @@ def add_intervals(
 ) -> pd.DataFrame:
     """Add ``<metric>_low`` and ``<metric>_high`` columns from bootstrap rates (B, C, G)
     and (B, C), in the row order of :func:`metrics_frame`."""
-    for metric in METRICS:
+    for metric in list_metrics():
         low, high = percentile_interval(rates[metric], confidence)
         o_low, o_high = percentile_interval(overall[metric], confidence)
         frame[f"{metric}_low"] = _by_row(o_low, low)
@@ -437,7 +429,7 @@ def disparities(metrics: pd.DataFrame, *, min_count: int = 1) -> pd.DataFrame:
         (TPR), equalized odds (TPR and FPR), predictive parity (precision), accuracy and
         calibration parity.
     """
-    required = {"class", "group", "count", *METRICS}
+    required = {"class", "group", "count", *BUILTIN_METRICS}
     if not isinstance(metrics, pd.DataFrame) or not required <= set(metrics.columns):
         raise parameter_error(
             "metrics", "disparities", "a table from group_metrics", type(metrics).__name__
@@ -447,13 +439,14 @@ def disparities(metrics: pd.DataFrame, *, min_count: int = 1) -> pd.DataFrame:
     for class_name, part in metrics.groupby("class", sort=False):
         overall_row = part[part["group"] == OVERALL]
         groups = part[part["group"] != OVERALL]
-        rates = {m: groups[m].to_numpy(dtype=np.float64) for m in METRICS}
-        overall = {m: np.asarray(overall_row[m].to_numpy(dtype=np.float64)[0]) for m in METRICS}
+        present = [m for m in list_metrics() if m in metrics.columns]
+        rates = {m: groups[m].to_numpy(dtype=np.float64) for m in present}
+        overall = {m: np.asarray(overall_row[m].to_numpy(dtype=np.float64)[0]) for m in present}
         eligible = groups["count"].to_numpy() >= min_count
         values = disparity_arrays(rates, overall, eligible)
         names = groups["group"].to_numpy()
         for measure, stats in values.items():
-            lowest, highest = extreme_groups(rates[MEASURES[measure][0]], eligible, names)
+            lowest, highest = extreme_groups(rates[measures()[measure][0]], eligible, names)
             rows.append(
                 {
                     "class": class_name,

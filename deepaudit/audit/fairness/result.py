@@ -22,7 +22,10 @@ _row = dataclass(frozen=True, kw_only=True)
 @_row
 class GroupMetrics:
     """Rates of one group (or ``overall``) of one grouping, for one class (one-vs-rest;
-    ``(top label)`` for the predicted class of a multiclass model)."""
+    ``(top label)`` for the predicted class of a multiclass model). Metrics registered
+    with ``deepaudit.register_metric`` add their own columns (and intervals)."""
+
+    EXTRA_COLUMNS: ClassVar = {"*": float | None}
 
     grouping: str
     class_: str

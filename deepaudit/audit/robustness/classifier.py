@@ -14,8 +14,10 @@ import torch
 
 from deepaudit.audit.robustness import examples as ex
 from deepaudit.audit.robustness.config import RobustnessConfig
+from deepaudit.audit.robustness.custom import custom_attack_rows
 from deepaudit.audit.robustness.natural import natural_perturbations
 from deepaudit.audit.robustness.problem import Problem, attack_problem
+from deepaudit.audit.robustness.registry import registered_attacks
 from deepaudit.audit.robustness.report import report_problem, sanity_table
 from deepaudit.audit.robustness.result import RobustnessResult
 from deepaudit.audit.robustness.space import (
@@ -98,6 +100,9 @@ def run_classifier(
     grids = {norm: options.grid(norm, target.modality) for norm in options.norms}
     attacks = attack_problem(problem, options, grids, generator, tick)
     checks = report_problem(problem, attacks, options, rng, result, logits)
+    if registered_attacks() and target.modality in ("image", "tabular"):
+        tick("registered attacks")
+        result.tables["curve"] += custom_attack_rows(problem, attacks, options, seed)
     words = None
     if target.modality == "text" and options.max_changed_words > 0:
         words = _word_attack(target, problem, attacks, options, result, tick)

@@ -13,6 +13,7 @@ import numpy as np
 
 from deepaudit.audit.robustness import sanity
 from deepaudit.audit.robustness.config import RobustnessConfig
+from deepaudit.audit.robustness.registry import BUILTIN_ATTACKS
 from deepaudit.results import Evidence, FamilyResult, Finding
 from deepaudit.schema import SchemaError
 
@@ -132,6 +133,42 @@ def _attacked_classifier(result: FamilyResult, config: RobustnessConfig) -> list
         )
         if norm == norms[0]:
             found += gap_findings(result.tables.get("group_gaps", []), norm, config)
+    found += registered_attack_findings(result, config)
+    return found
+
+
+def registered_attack_findings(result: FamilyResult, config: RobustnessConfig) -> list[Finding]:
+    """Robust accuracy under each registered attack at the reference ε of its norm."""
+    m = result.metrics
+    found = []
+    seen = {(r["attack"], r["norm"]) for r in result.tables.get("curve", [])}
+    for attack, norm in sorted(a for a in seen if a[0] not in BUILTIN_ATTACKS):
+        key = f"reference_epsilon_{norm}"
+        if key not in m:
+            continue
+        eps = m[key]
+        clean = _curve_row(result, 0.0, attack="PGD", norm=norm)
+        robust = _curve_row(result, eps, attack=attack, norm=norm)
+        if robust is None:
+            continue
+        found.append(
+            graded_finding(
+                f"attack:{attack}",
+                f"Under the registered attack {attack!r} ({norm_label(norm)}) at "
+                f"ε={fmt_eps(eps)}, {m['attack_subject']} falls from {clean['accuracy']:.1%} to "
+                f"{robust['accuracy']:.1%} [{robust['ci_low']:.1%}, {robust['ci_high']:.1%}] on "
+                f"{robust['n']} samples (floor {config.min_robust_accuracy:.0%}).",
+                Evidence(
+                    metric="robust_accuracy",
+                    value=robust["accuracy"],
+                    interval=(robust["ci_low"], robust["ci_high"]),
+                    threshold=config.min_robust_accuracy,
+                    group=attack,
+                    view="curve",
+                ),
+                higher_is_worse=False,
+            )
+        )
     return found
 
 

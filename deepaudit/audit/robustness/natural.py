@@ -16,10 +16,12 @@ from deepaudit.audit.robustness.corruptions import (
     perturb_images,
     perturb_table,
 )
+from deepaudit.audit.robustness.registry import registered_perturbations
 from deepaudit.audit.robustness.space import mutable_columns
 from deepaudit.audit.robustness.stats import group_masks, proportion
 from deepaudit.audit.robustness.words import word_like
 from deepaudit.audit.target import Target
+from deepaudit.errors import ValidationError
 
 
 def _strongest(levels: tuple[float, ...], count: int) -> tuple[float, ...]:
@@ -30,7 +32,26 @@ def _strongest(levels: tuple[float, ...], count: int) -> tuple[float, ...]:
 def perturbed_inputs(
     target: Target, x: torch.Tensor, options: RobustnessConfig, rng: np.random.Generator
 ) -> list[tuple[str, float, torch.Tensor]]:
-    """``(kind, severity, inputs)`` for every natural perturbation of ``x``'s modality."""
+    """``(kind, severity, inputs)`` for every natural perturbation of ``x``'s modality,
+    the registered ones (:func:`.registry.register_perturbation`) after the built-in."""
+    out = _builtin_perturbations(target, x, options, rng)
+    for name, perturbation in registered_perturbations().items():
+        if target.modality not in perturbation.modalities:
+            continue
+        for s in _strongest(perturbation.severities, options.natural_levels):
+            perturbed = torch.as_tensor(perturbation.compute(x, s, rng)).to(x.device, x.dtype)
+            if perturbed.shape != x.shape:
+                raise ValidationError(
+                    f"The perturbation {name!r} returned shape {tuple(perturbed.shape)} for "
+                    f"inputs of shape {tuple(x.shape)}: it must keep the shape of its inputs."
+                )
+            out.append((name, s, perturbed))
+    return out
+
+
+def _builtin_perturbations(
+    target: Target, x: torch.Tensor, options: RobustnessConfig, rng: np.random.Generator
+) -> list[tuple[str, float, torch.Tensor]]:
     out = []
     if target.modality == "image":
         for kind, levels in SEVERITIES["image"].items():

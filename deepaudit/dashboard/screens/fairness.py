@@ -18,7 +18,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from deepaudit.audit.fairness import (
-    METRICS,
     OVERALL,
     anomaly_group_metrics,
     disparities,
@@ -27,6 +26,7 @@ from deepaudit.audit.fairness import (
     live_inputs,
 )
 from deepaudit.audit.fairness.metrics import ANOMALY_METRICS, TOP_LABEL, TOP_LABEL_METRICS
+from deepaudit.audit.fairness.registry import list_metrics
 from deepaudit.dashboard.page import family_on_screen, widget_key
 from deepaudit.dashboard.render import md_escape, render_item, render_section, show_frame
 from deepaudit.reports.views import Section, TableView, escape
@@ -225,7 +225,7 @@ def render() -> None:
             names,
             key=widget_key(GROUPING_KEY),
         )
-        metrics = ANOMALY_METRICS if "errors" in result.arrays else METRICS
+        metrics = ANOMALY_METRICS if "errors" in result.arrays else list_metrics()
         metric = right.selectbox("Metric", list(metrics), key=widget_key(METRIC_KEY))
         st.subheader("Move the threshold")
         _live_panel(result, grouping, metric)
