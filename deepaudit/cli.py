@@ -128,7 +128,7 @@ def audit(
 
 
 class FailOn(StrEnum):
-    """The severity from which ``deepaudit report --fail-on`` exits with status 1."""
+    """The severity from which ``deepaudit report`` / ``regrade --fail-on`` exits with 1."""
 
     fail = "fail"
     warn = "warn"
@@ -166,7 +166,7 @@ def report(
     ] = FailOn.never,
 ) -> None:
     """Render a saved audit as one self-contained HTML file, plus its findings for CI."""
-    from deepaudit.results import SEVERITIES, load_bundle
+    from deepaudit.results import load_bundle
 
     try:
         bundle = load_bundle(run_dir)  # fail early and clearly on a bad folder
@@ -186,11 +186,69 @@ def report(
         raise _fail(exc) from exc
     for file in written:
         console.print(f"Wrote [bold]{escape_markup(str(file))}[/]")
-    worst = bundle.worst_severity
+    _exit_on(bundle.worst_severity, fail_on)
+
+
+def _exit_on(worst: str, fail_on: FailOn) -> None:
+    """Exit with status 1 when the worst finding is ``fail_on`` or worse (for CI)."""
+    from deepaudit.results import SEVERITIES
+
     console.print(f"Worst finding: {worst}", highlight=False)
     if fail_on is not FailOn.never and SEVERITIES.index(worst) <= SEVERITIES.index(fail_on.value):
         console.print(f"Exit status 1: a finding is {fail_on.value} or worse (--fail-on).")
         raise typer.Exit(code=1)
+
+
+@app.command()
+def regrade(
+    run_dir: Annotated[Path, typer.Argument(help="A saved run folder (bundle.json).")],
+    settings: Annotated[
+        list[str],
+        typer.Option(
+            "--set",
+            help="A limit to grade with, as FAMILY.LIMIT=VALUE (repeat), e.g. "
+            "fairness.max_difference=0.05.",
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Folder of the new findings (default: RUN_DIR/regraded)."),
+    ] = None,
+    fail_on: Annotated[
+        FailOn,
+        typer.Option(
+            "--fail-on", help="Exit with status 1 when a finding is this severe or worse."
+        ),
+    ] = FailOn.never,
+) -> None:
+    """Grade a saved audit again under other limits, from its results alone (no model,
+    no data, no torch), and write the new findings as JSON and Markdown."""
+    from deepaudit.grading import changes, parse_limits
+    from deepaudit.grading import regrade as regrade_bundle
+    from deepaudit.reports.findings import write_findings
+    from deepaudit.results import load_bundle
+
+    try:
+        limits = parse_limits(settings)
+        bundle = load_bundle(run_dir)
+        graded = regrade_bundle(bundle, limits)
+        folder = out or run_dir / "regraded"
+        written = write_findings(graded, folder / "findings.json", folder / "findings.md")
+    except DeepAuditError as exc:
+        raise _fail(exc) from exc
+    changed = changes(bundle, graded)
+    if changed:
+        table = Table(title=f"{len(changed)} findings changed")
+        for column in ("finding", "before", "after"):
+            table.add_column(column)
+        for key, before, after in changed:
+            table.add_row(escape_markup(key), before or "—", after or "—")
+        console.print(table)
+    else:
+        console.print("No finding changed severity.")
+    for file in written:
+        console.print(f"Wrote [bold]{escape_markup(str(file))}[/]")
+    _exit_on(graded.worst_severity, fail_on)
 
 
 @app.command()

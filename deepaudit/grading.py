@@ -1,14 +1,21 @@
-"""How a measurement becomes a verdict: the rules every family grades with.
+"""How a measurement becomes a verdict: the rules every family grades with, and
+:func:`regrade`, which grades a saved bundle again under other limits.
 
-Pure functions of numbers, so a saved bundle can be re-graded under new limits without
-the model (``deepaudit regrade``).
+Pure functions of numbers and saved results, so a bundle is re-graded without the
+model, the data or torch (``deepaudit regrade``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from deepaudit.results import SEVERITIES
+from deepaudit.errors import parameter_error
+from deepaudit.families import find_family
+from deepaudit.results import SEVERITIES, AuditBundle
 
 #: The rank of each severity, worst first: the one order every reader sorts by.
 RANK = {s: i for i, s in enumerate(SEVERITIES)}
@@ -27,3 +34,77 @@ def severity_against(
     if excess > -warn_margin:
         return "warn"
     return "pass"
+
+
+def parse_limits(settings: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """``["fairness.max_difference=0.05", ...]`` as ``{"fairness": {"max_difference": 0.05}}``.
+
+    A value is read as JSON (numbers, ``true``, ``"text"``), else kept as text."""
+    limits: dict[str, dict[str, Any]] = {}
+    for setting in settings:
+        key, sep, text = str(setting).partition("=")
+        family, dot, name = key.strip().partition(".")
+        if not sep or not dot or not family or not name:
+            raise parameter_error(
+                "--set",
+                "deepaudit regrade",
+                "FAMILY.LIMIT=VALUE, e.g. fairness.max_difference=0.05",
+                setting,
+            )
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            value = text.strip()
+        limits.setdefault(family, {})[name] = value
+    return limits
+
+
+def regrade(bundle: AuditBundle, limits: Mapping[str, Mapping[str, Any]]) -> AuditBundle:
+    """The bundle's findings graded again under its saved settings with ``limits``
+    changed (``{"fairness": {"max_difference": 0.05}}``): pure, from the saved results
+    alone (no model, no data, no torch). The returned bundle shares the results' data and
+    records the new limits in its config."""
+    unknown = sorted(set(limits) - set(bundle.families))
+    if unknown:
+        raise parameter_error(
+            "limits",
+            "regrade",
+            "families of the bundle (" + ", ".join(map(repr, bundle.families)) + ")",
+            unknown,
+        )
+    saved = bundle.config.get("options") or {}
+    options = {}
+    families = {}
+    for name, result in bundle.families.items():
+        family = find_family(name)
+        if family is None:
+            if name in limits:
+                raise parameter_error(
+                    "limits", "regrade", "families installed here", f"{name!r} (not installed)"
+                )
+            families[name] = result
+            options[name] = saved.get(name, {})
+            continue
+        config = family.config_class.with_limits(saved.get(name) or {}, limits.get(name, {}))
+        graded = dataclasses.replace(result, findings=list(family.grade(result, config)))
+        families[name] = graded
+        options[name] = config.to_dict()
+    return AuditBundle(
+        target=dict(bundle.target),
+        provenance={**bundle.provenance, "regraded": {k: dict(v) for k, v in limits.items()}},
+        config={**bundle.config, "options": options},
+        families=families,
+        schema_version=bundle.schema_version,
+    )
+
+
+def changes(before: AuditBundle, after: AuditBundle) -> list[tuple[str, str | None, str | None]]:
+    """``(finding id, severity before, severity after)`` for every finding whose severity
+    differs (``None``: it is not there), by stable id."""
+    old = {f.id: f.severity for f in before.findings}
+    new = {f.id: f.severity for f in after.findings}
+    return [
+        (key, old.get(key), new.get(key))
+        for key in dict.fromkeys([*old, *new])
+        if old.get(key) != new.get(key)
+    ]

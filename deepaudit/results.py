@@ -125,18 +125,31 @@ _EVIDENCE_FIELDS = {
     "sample_ids": list,
     "view": str | None,
 }
-_FINDING_FIELDS = {"family": str, "check": str, "severity": str, "message": str, "evidence": dict}
+_FINDING_FIELDS = {
+    "family": str,
+    "check": str,
+    "severity": str,
+    "message": str,
+    "evidence": dict,
+    "subject": str | None,
+}
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One sentence a reviewer reads first, its severity, and the evidence behind it."""
+    """One sentence a reviewer reads first, its severity, and the evidence behind it.
+
+    ``subject`` names what the finding is about when a check speaks of several things
+    (the attribute a counterfactual flips, say); with family and check it makes the
+    finding's stable :attr:`id`.
+    """
 
     family: str
     check: str
     severity: str
     message: str
     evidence: Evidence
+    subject: str | None = None
 
     def __post_init__(self) -> None:
         if self.severity not in _RANK:
@@ -146,9 +159,9 @@ class Finding:
 
     @property
     def id(self) -> str:
-        """A stable identifier from family, check and subject: the same finding of the
-        same audit has the same id in every run (CI compares runs by it)."""
-        parts = [self.family, self.check] + ([self.evidence.group] if self.evidence.group else [])
+        """A stable identifier from family, check and subject: the same check of the same
+        audit has the same id in every run, whatever its numbers (runs are compared by it)."""
+        parts = [self.family, self.check] + ([self.subject] if self.subject else [])
         return ".".join(_slug(p) for p in parts)
 
     def to_dict(self) -> dict:
@@ -158,12 +171,13 @@ class Finding:
             "severity": self.severity,
             "message": self.message,
             "evidence": self.evidence.to_dict(),
+            "subject": self.subject,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping) -> Finding:
         check_values("finding", data, _FINDING_FIELDS)
-        for key in _FINDING_FIELDS:
+        for key in ("family", "check", "severity", "message", "evidence"):
             if key not in data:
                 raise SchemaError(f"a finding lacks {key!r}")
         if data["severity"] not in _RANK:
@@ -177,6 +191,7 @@ class Finding:
             severity=data["severity"],
             message=data["message"],
             evidence=Evidence.from_dict(data["evidence"]),
+            subject=data.get("subject"),
         )
 
 

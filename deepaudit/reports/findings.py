@@ -47,6 +47,7 @@ def findings_document(bundle: AuditBundle) -> dict[str, Any]:
         "data_sha256": provenance.get("data_sha256"),
         "deepaudit_version": (provenance.get("versions") or {}).get("deepaudit"),
         "worst_severity": bundle.worst_severity,
+        "regraded": provenance.get("regraded"),
         "counts": severity_counts(bundle),
         "families": {
             name: {

@@ -293,6 +293,7 @@ def counterfactual_findings(result: FamilyResult, config: FairnessConfig) -> lis
                     group=row["attribute"],
                     view="counterfactual",
                 ),
+                subject=row["attribute"],
             )
         )
     return findings

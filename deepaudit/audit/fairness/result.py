@@ -338,7 +338,7 @@ def _v1_to_v2(document: dict) -> dict:
     """Schema 1 test rows did not name their limit, nor (for identity pairs and class
     shares) the direction of the test; both follow from the table and the check. Their
     standard errors were not saved, so a version-1 bundle loads and renders but cannot
-    be re-graded."""
+    be re-graded. Counterfactual findings get the attribute they flip as their subject."""
     tables = {}
     for name, rows in document.get("tables", {}).items():
         if name in _V1_LIMITS:
@@ -351,8 +351,13 @@ def _v1_to_v2(document: dict) -> dict:
                 fixed.append(row)
             rows = fixed
         tables[name] = rows
-    metrics = dict(document.get("metrics", {}))
-    return {**document, "tables": tables, "metrics": metrics}
+    findings = [
+        {**f, "subject": (f.get("evidence") or {}).get("group")}
+        if f.get("check") == "counterfactual" and "subject" not in f
+        else f
+        for f in document.get("findings", [])
+    ]
+    return {**document, "tables": tables, "findings": findings}
 
 
 @dataclass

@@ -49,7 +49,12 @@ def severity_with_interval(
 
 
 def graded_finding(
-    check: str, message: str, evidence: Evidence, *, higher_is_worse: bool
+    check: str,
+    message: str,
+    evidence: Evidence,
+    *,
+    higher_is_worse: bool,
+    subject: str | None = None,
 ) -> Finding:
     """A finding whose severity is where ``evidence``'s interval lies against its
     threshold (:func:`severity_with_interval`)."""
@@ -57,7 +62,7 @@ def graded_finding(
     severity = severity_with_interval(
         evidence.value, low, high, evidence.threshold, higher_is_worse=higher_is_worse
     )
-    return Finding(FAMILY, check, severity, message, evidence)
+    return Finding(FAMILY, check, severity, message, evidence, subject)
 
 
 def fmt_eps(eps: float) -> str:
@@ -197,6 +202,7 @@ def gap_findings(gaps: list[dict], norm: str, config: RobustnessConfig) -> list[
                     view="group_gaps",
                 ),
                 higher_is_worse=True,
+                subject=row["attribute"],
             )
         )
     return findings
@@ -327,6 +333,7 @@ def _autoencoder(result: FamilyResult, config: RobustnessConfig) -> list[Finding
                         view="group_gaps",
                     ),
                     higher_is_worse=True,
+                    subject=f"{name}:{row['attribute']}",
                 )
             )
     return found

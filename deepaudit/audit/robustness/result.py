@@ -187,11 +187,26 @@ class EveryRowAccuracy:
     clean_accuracy: float
 
 
+def _gap_subject(finding: dict) -> dict:
+    """The attribute a version-1 gap finding is about, from its evidence
+    (``attr=group``; an autoencoder's metric names its adversary, ``hide_anomaly_gap``)."""
+    if finding.get("check") != "robustness_gap" or "subject" in finding:
+        return finding
+    evidence = finding.get("evidence") or {}
+    attribute = str(evidence.get("group") or "").split("=", 1)[0]
+    metric = str(evidence.get("metric") or "")
+    direction = (
+        metric[: -len("_gap")] if metric.endswith("_gap") and metric != "survival_gap" else ""
+    )
+    return {**finding, "subject": f"{direction}:{attribute}" if direction else attribute}
+
+
 def _v1_to_v2(document: dict) -> dict:
     """Version 1 did not record what the findings read beside the tables (the unit of ε,
     what was attacked, an autoencoder's reference ε) nor the inputs of the sanity
-    checks: a version-1 bundle loads and renders, and re-grading it asks for a re-run."""
-    return document
+    checks: a version-1 bundle loads and renders, and re-grading it asks for a re-run.
+    Gap findings get the attribute they compare as their subject."""
+    return {**document, "findings": [_gap_subject(f) for f in document.get("findings", [])]}
 
 
 @dataclass
