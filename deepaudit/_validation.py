@@ -175,6 +175,32 @@ class NumberList(Constraint):
 
 
 @dataclass(frozen=True)
+class Names(Constraint):
+    """A list or tuple of non-empty strings (names of attributes, features, ...);
+    ``distinct``: no name twice; ``non_empty``: at least one name."""
+
+    label: str
+    distinct: bool = True
+    non_empty: bool = False
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        if isinstance(value, str) or not isinstance(value, list | tuple):
+            return False
+        if not all(isinstance(v, str) and v for v in value):
+            return False
+        if self.non_empty and not value:
+            return False
+        return not self.distinct or len(set(value)) == len(value)
+
+    @property
+    def description(self) -> str:  # type: ignore[override]
+        return self.label
+
+    def invalid_example(self) -> Any:
+        return ["a", "a"] if self.distinct else 3
+
+
+@dataclass(frozen=True)
 class InstanceOf(Constraint):
     """An instance of one of the given types."""
 

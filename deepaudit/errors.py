@@ -24,7 +24,7 @@ BUNDLE_MISSING_MESSAGE = (
 )
 BUNDLE_CORRUPT_MESSAGE = "The audit bundle at {path} cannot be read: {reason}."
 FAMILY_NOT_APPLICABLE_MESSAGE = (
-    "The {family!r} audit family does not apply to a {kind} target with {modality} data: {reason}"
+    "The {family!r} audit family does not apply to {a_kind} target with {modality} data: {reason}"
 )
 
 
@@ -66,8 +66,25 @@ def parameter_error(name: str, owner: str, expected: str, got: object) -> Valida
     )
 
 
+class Described(str):
+    """A description of a bad value, written for the message ("samples of shape (3,)"):
+    shown as it is, where a value would be shown by its repr."""
+
+
+def described(text: str) -> Described:
+    """Mark ``text`` as a description of what came, not the value itself."""
+    return Described(text)
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 missing value``, ``2 missing values``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def describe(value: object) -> str:
     """Short description of a bad value for an error message: its repr, or its type."""
+    if isinstance(value, Described):
+        return str(value)
     if value is None or isinstance(value, bool | int | float | str):
         text = repr(value)
         return text if len(text) <= 60 else text[:57] + "..."

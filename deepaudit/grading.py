@@ -13,12 +13,9 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from deepaudit.errors import parameter_error
+from deepaudit.errors import described, parameter_error
 from deepaudit.families import find_family
-from deepaudit.results import SEVERITIES, AuditBundle
-
-#: The rank of each severity, worst first: the one order every reader sorts by.
-RANK = {s: i for i, s in enumerate(SEVERITIES)}
+from deepaudit.results import AuditBundle
 
 
 def severity_against(
@@ -80,7 +77,10 @@ def regrade(bundle: AuditBundle, limits: Mapping[str, Mapping[str, Any]]) -> Aud
         if family is None:
             if name in limits:
                 raise parameter_error(
-                    "limits", "regrade", "families installed here", f"{name!r} (not installed)"
+                    "limits",
+                    "regrade",
+                    "families installed here",
+                    described(f"{name!r} (not installed)"),
                 )
             families[name] = result
             options[name] = saved.get(name, {})

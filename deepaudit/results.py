@@ -46,17 +46,22 @@ ARRAYS_FILE = "arrays.npz"
 #: Worst first. "inconclusive" means the evidence cannot tell pass from fail (an interval
 #: straddling the threshold); it ranks between warn and pass.
 SEVERITIES = ("fail", "warn", "inconclusive", "pass")
-_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+#: The rank of each severity, worst first: the one order every reader sorts by.
+SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+_RANK = SEVERITY_RANK
 
 
-def to_plain(value: Any) -> Any:
-    """Convert numpy scalars, tuples and nested containers to JSON-able Python data."""
+def to_plain(value: Any, default: Callable[[Any], Any] | None = None) -> Any:
+    """Convert numpy scalars, tuples and nested containers to JSON-able Python data.
+
+    Anything else is an error, unless ``default`` converts it (``str`` for metadata
+    that is only shown)."""
     if isinstance(value, Mapping):
-        return {str(k): to_plain(v) for k, v in value.items()}
+        return {str(k): to_plain(v, default) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [to_plain(v) for v in value]
+        return [to_plain(v, default) for v in value]
     if isinstance(value, np.ndarray):
-        return to_plain(value.tolist())
+        return to_plain(value.tolist(), default)
     if isinstance(value, np.bool_):
         return bool(value)
     if isinstance(value, np.integer):
@@ -65,6 +70,8 @@ def to_plain(value: Any) -> Any:
         return float(value)
     if value is None or isinstance(value, bool | int | float | str):
         return value
+    if default is not None:
+        return default(value)
     raise TypeError(f"cannot store a {type(value).__name__} in an audit bundle")
 
 

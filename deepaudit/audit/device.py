@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import math
+import random
 from collections.abc import Iterator
 
+import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 from torch import nn
@@ -40,8 +41,11 @@ def batch_size_for(sample_numel: int, memory_budget_mb: float, activation_factor
     return int(min(4096, max(1, size)))
 
 
-def n_batches(n: int, batch_size: int) -> int:
-    return math.ceil(n / batch_size) if n else 0
+def seed_everything(seed: int) -> None:
+    """Seed Python, numpy and torch (CPU and CUDA) so that a run can be repeated."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
 
 
 def has_recurrent_layers(model: nn.Module) -> bool:

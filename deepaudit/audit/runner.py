@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import platform
-import random
 import time
 from datetime import UTC, datetime
 from importlib import metadata
@@ -14,10 +13,15 @@ from tqdm.auto import tqdm
 
 from deepaudit._version import __version__
 from deepaudit.audit.config import AuditConfig
-from deepaudit.audit.device import resolve_device
+from deepaudit.audit.device import resolve_device, seed_everything
 from deepaudit.audit.engine import open_engine, use_engine
 from deepaudit.audit.target import Target
-from deepaudit.errors import FAMILY_NOT_APPLICABLE_MESSAGE, NotApplicableError, parameter_error
+from deepaudit.errors import (
+    FAMILY_NOT_APPLICABLE_MESSAGE,
+    NotApplicableError,
+    article,
+    parameter_error,
+)
 from deepaudit.families import Family, get_family
 from deepaudit.results import AuditBundle, FamilyResult
 
@@ -45,13 +49,6 @@ def library_versions() -> dict[str, str | None]:
         except metadata.PackageNotFoundError:
             versions[name] = None
     return versions
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, numpy and torch (CPU and CUDA) so that a run can be repeated."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
 
 
 def _run_family(family: Family, target: Target, config: AuditConfig) -> FamilyResult:
@@ -106,7 +103,10 @@ def run_audit(target: Target, config: AuditConfig | None = None) -> AuditBundle:
         if reason is not None:
             raise NotApplicableError(
                 FAMILY_NOT_APPLICABLE_MESSAGE.format(
-                    family=family.name, kind=target.kind, modality=target.modality, reason=reason
+                    family=family.name,
+                    a_kind=f"{article(target.kind)} {target.kind}",
+                    modality=target.modality,
+                    reason=reason,
                 )
             )
     for family in families:

@@ -24,7 +24,7 @@ import torch
 from torch.utils.data import DataLoader, IterableDataset
 
 from deepaudit._validation import as_class_indices
-from deepaudit.errors import parameter_error
+from deepaudit.errors import described, parameter_error
 
 _OWNER = "Target"
 DEFAULT_SAMPLE_SIZE = 2048
@@ -106,7 +106,10 @@ def _split_item(item: Any) -> tuple[torch.Tensor, np.ndarray | None, pd.DataFram
     elif isinstance(item, tuple | list):
         if not 1 <= len(item) <= 3:
             raise parameter_error(
-                "data", _OWNER, "batches of x, (x, y) or (x, y, sensitive)", f"{len(item)} parts"
+                "data",
+                _OWNER,
+                "batches of x, (x, y) or (x, y, sensitive)",
+                described(f"{len(item)} parts"),
             )
         parts = [*item, None, None][:3]
     else:
@@ -341,16 +344,22 @@ def profile_stream(
                 "data",
                 _OWNER,
                 f"batches of rows shaped {profile.shape}",
-                f"a batch of rows shaped {tuple(x.shape[1:])} at row {batch.start}",
+                described(f"a batch of rows shaped {tuple(x.shape[1:])} at row {batch.start}"),
             )
         if (batch.labels is not None) != profile.has_labels:
             raise parameter_error(
-                "data", _OWNER, "labels in every batch or in none", f"a change at row {batch.start}"
+                "data",
+                _OWNER,
+                "labels in every batch or in none",
+                described(f"a change at row {batch.start}"),
             )
         flat = x.reshape(len(batch), -1) if tabular else x.reshape(1, -1)
         if x.is_floating_point() and not torch.isfinite(flat).all():
             raise parameter_error(
-                "data", _OWNER, "finite values", f"NaN or infinite values near row {batch.start}"
+                "data",
+                _OWNER,
+                "finite values",
+                described(f"NaN or infinite values near row {batch.start}"),
             )
         lo = flat.min(dim=0).values.double().numpy()
         hi = flat.max(dim=0).values.double().numpy()
@@ -377,7 +386,7 @@ def profile_stream(
                     "sensitive",
                     _OWNER,
                     "a group for every sample",
-                    f"missing values near row {batch.start}",
+                    described(f"missing values near row {batch.start}"),
                 )
             digest.update(pd.util.hash_pandas_object(frame, index=False).values.tobytes())
             for key, count in frame.value_counts(sort=False).items():
@@ -386,7 +395,7 @@ def profile_stream(
         reservoir.offer(batch)
         profile.n_rows += len(batch)
     if profile.n_rows == 0:
-        raise parameter_error("data", _OWNER, "at least one sample", "an empty stream")
+        raise parameter_error("data", _OWNER, "at least one sample", described("an empty stream"))
     if level_columns is not None:
         profile.levels = pd.DataFrame(list(level_counts), columns=level_columns)
         profile.levels["count"] = list(level_counts.values())
@@ -419,7 +428,7 @@ class WithColumns(DataStream):
                     "labels" if self.labels is not None else "sensitive",
                     _OWNER,
                     "one value per row of the streamed data",
-                    f"{len(given)} values for more than {batch.start} rows",
+                    described(f"{len(given)} values for more than {batch.start} rows"),
                 )
             if self.labels is not None:
                 batch.labels = self.labels[batch.start : stop]

@@ -43,15 +43,19 @@ from deepaudit.errors import (
     LENGTH_MISMATCH_MESSAGE,
     NotApplicableError,
     ValidationError,
+    article,
+    described,
     parameter_error,
+    plural,
 )
+from deepaudit.results import to_plain
 
 KINDS = ("classifier", "autoencoder", "generator")
 MODALITIES = ("image", "text", "tabular")
 DEFAULT_ANOMALY_QUANTILE = 0.95
 
 _OWNER = "Target"
-_NOT_FOR_KIND = "Target.{method}() is for {kinds} targets; this target is a {kind}."
+_NOT_FOR_KIND = "Target.{method}() is for {kinds} targets; this target is {a_kind}."
 
 
 def _is_array_like(x: Any) -> bool:
@@ -274,7 +278,9 @@ class Target:
                 )
         else:
             if data is None:
-                raise parameter_error("data", _OWNER, f"evaluation data for a {kind} target", None)
+                raise parameter_error(
+                    "data", _OWNER, f"evaluation data for {article(kind)} {kind} target", None
+                )
             dtype = torch.long if modality == "text" else torch.float32
             self.data = _to_tensor(data, "data", dtype)
             _check_data_shape(self.data, modality)
@@ -302,7 +308,7 @@ class Target:
                     "data",
                     _OWNER,
                     f"token ids below the vocabulary size {len(self.vocab)}",
-                    f"a maximum id of {top}",
+                    described(f"a maximum id of {top}"),
                 )
         else:
             self.vocab = None
@@ -326,7 +332,7 @@ class Target:
                     "labels",
                     _OWNER,
                     f"integer class indices in [0, {n_classes - 1}] (one per class name)",
-                    f"labels ranging over [{low}, {high}]",
+                    described(f"labels ranging over [{low}, {high}]"),
                 )
 
     # -- what the data is --------------------------------------------------------------
@@ -441,7 +447,7 @@ class Target:
                 _OWNER,
                 "no 'label_model' name (pass the classifier itself: "
                 "Target(label_model=deepaudit.models.load_model(name)))",
-                f"metadata['label_model'] = {self.metadata['label_model']!r}",
+                described(f"metadata['label_model'] = {self.metadata['label_model']!r}"),
             )
         self.label_model_name: str | None = None
         self.label_class_names: list[str] | None = None
@@ -504,7 +510,7 @@ class Target:
                     "categorical_features",
                     _OWNER,
                     "a mapping from each categorical feature to its columns in feature_names",
-                    f"{feature!r} -> {unknown or cols}",
+                    described(f"{feature!r} -> {unknown or cols}"),
                 )
             grouped[str(feature)] = [index[c] for c in cols]
         taken = {i for cols in grouped.values() for i in cols}
@@ -539,7 +545,11 @@ class Target:
         """The tokens of text sample ``i``, padding removed."""
         if self.vocab is None:
             raise NotApplicableError(
-                _NOT_FOR_KIND.format(method="tokens", kinds="text", kind=self.modality)
+                _NOT_FOR_KIND.format(
+                    method="tokens",
+                    kinds="text",
+                    a_kind=f"{article(self.modality)} {self.modality} one",
+                )
             )
         return [self.vocab[t] for t in self.data[i].tolist() if t != 0]
 
@@ -691,7 +701,11 @@ class Target:
     def _require(self, method: str, kinds: tuple[str, ...]) -> None:
         if self.kind not in kinds:
             raise NotApplicableError(
-                _NOT_FOR_KIND.format(method=method, kinds=" or ".join(kinds), kind=self.kind)
+                _NOT_FOR_KIND.format(
+                    method=method,
+                    kinds=" or ".join(kinds),
+                    a_kind=f"{article(self.kind)} {self.kind}",
+                )
             )
 
     # -- provenance ---------------------------------------------------------------------
@@ -738,7 +752,7 @@ class Target:
             "class_names": self.class_names,
             "input_range": list(self.input_range),
             "sensitive": {c: sorted(map(str, levels[c].unique())) for c in self.sensitive_names},
-            "metadata": _jsonable(self.metadata),
+            "metadata": to_plain(self.metadata, default=str),
         }
         if self.stream is not None:
             info["streaming"] = {
@@ -848,7 +862,7 @@ def _to_tensor(x: Any, name: str, dtype: torch.dtype) -> torch.Tensor:
                 name,
                 _OWNER,
                 "numeric columns (encode categorical columns before building a Target)",
-                f"non-numeric columns {non_numeric}",
+                described(f"non-numeric columns {non_numeric}"),
             )
         x = x.to_numpy()
     if isinstance(x, list | tuple):
@@ -861,9 +875,9 @@ def _to_tensor(x: Any, name: str, dtype: torch.dtype) -> torch.Tensor:
         raise parameter_error(name, _OWNER, "a torch tensor, numpy array or pandas DataFrame", x)
     x = x.detach().cpu()
     if dtype == torch.long and x.is_floating_point() and not torch.equal(x, x.round()):
-        raise parameter_error(name, _OWNER, "integer token ids", "non-integer values")
+        raise parameter_error(name, _OWNER, "integer token ids", described("non-integer values"))
     if x.is_floating_point() and not torch.isfinite(x).all():
-        raise parameter_error(name, _OWNER, "finite values", "NaN or infinite values")
+        raise parameter_error(name, _OWNER, "finite values", described("NaN or infinite values"))
     return x.to(dtype).contiguous()
 
 
@@ -945,7 +959,7 @@ def _to_sensitive(sensitive: Any, n: int) -> pd.DataFrame | None:
                 f"sensitive[{column!r}]",
                 _OWNER,
                 "a group for every sample",
-                f"{int(frame[column].isna().sum())} missing values",
+                described(plural(int(frame[column].isna().sum()), "missing value")),
             )
     return frame
 
@@ -955,15 +969,3 @@ def _update_tensor(digest: Any, tensor: torch.Tensor) -> None:
     digest.update(str(t.dtype).encode())
     digest.update(str(tuple(t.shape)).encode())
     digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)

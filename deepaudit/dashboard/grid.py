@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from deepaudit.results import SEVERITIES, AuditBundle, Finding, worst_first
-
-_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+from deepaudit.results import SEVERITY_RANK as _RANK
+from deepaudit.results import AuditBundle, Finding, worst_first
 
 
 @dataclass

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from deepaudit.audit.device import resolve_device
+from deepaudit.audit.device import resolve_device, seed_everything
 from deepaudit.errors import ValidationError
 
 MISSING_LOSS_MESSAGE = "A training step must return a dict with a 'loss' entry. Got keys {keys}."
@@ -121,13 +120,6 @@ StepFn = Callable[[Batch, StepContext], Mapping[str, float]]
 def _clip(optimizer: torch.optim.Optimizer, clip_norm: float) -> None:
     params = [p for group in optimizer.param_groups for p in group["params"]]
     nn.utils.clip_grad_norm_(params, clip_norm)
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, numpy and torch (CPU and CUDA) so that runs repeat."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
 
 
 def iterate_batches(

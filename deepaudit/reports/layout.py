@@ -188,13 +188,3 @@ def cell(value: Any) -> Cell:
     if isinstance(value, dict):
         return Cell(json.dumps(value, ensure_ascii=False, default=str))
     return Cell(str(value))
-
-
-def _config_frame(bundle: AuditBundle) -> pd.DataFrame:
-    """Every family's settings, one row per parameter (thresholds decide the verdicts)."""
-    rows = [
-        {"family": family, "parameter": name, "value": value}
-        for family, options in (bundle.config.get("options") or {}).items()
-        for name, value in (options or {}).items()
-    ]
-    return pd.DataFrame(rows, columns=["family", "parameter", "value"])

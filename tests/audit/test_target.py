@@ -106,7 +106,7 @@ def test_bad_input_is_refused_with_the_argument_named(rng):
         (
             dict(sensitive={"sex": [None] + ["f"] * 9}),
             "The \"sensitive['sex']\" parameter of "
-            "Target must be a group for every sample. Got '1 missing values' instead.",
+            "Target must be a group for every sample. Got 1 missing value instead.",
         ),
         (
             dict(kind="regressor"),
@@ -126,8 +126,8 @@ def test_bad_input_is_refused_with_the_argument_named(rng):
         (
             dict(class_names=["a", "b"], labels=np.full(10, 2)),
             "The 'labels' parameter of Target "
-            "must be integer class indices in [0, 1] (one per class name). Got 'labels ranging over "
-            "[2, 2]' instead.",
+            "must be integer class indices in [0, 1] (one per class name). Got labels ranging over "
+            "[2, 2] instead.",
         ),
     ]
     for kwargs, message in cases:

@@ -9,20 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from deepaudit._validation import NONE, InstanceOf, Interval, OneOf, Satisfies, SubsetOf
+from deepaudit._validation import NONE, InstanceOf, Interval, Names, OneOf, SubsetOf
 from deepaudit.audit.explain.registry import list_attributions
 from deepaudit.configs import Config
 
 OWNER = "ExplainConfig"
-
-
-def _names(value: object) -> bool:
-    return (
-        isinstance(value, list | tuple)
-        and len(value) > 0
-        and all(isinstance(v, str) and v for v in value)
-        and len(set(value)) == len(value)
-    )
 
 
 EXPLAIN_CONSTRAINTS = {
@@ -55,7 +46,7 @@ EXPLAIN_CONSTRAINTS = {
     "max_colour_share": [Interval(float, 0, 1)],
     "sensitive_features": [
         NONE,
-        Satisfies(_names, "a non-empty list of distinct feature names", ["a", "a"]),
+        Names("a non-empty list of distinct feature names", non_empty=True),
     ],
     "layer": [NONE, InstanceOf((str,), "the name of a module of the model")],
     "n_threads": [NONE, Interval(int, 1, None)],

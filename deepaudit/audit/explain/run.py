@@ -25,7 +25,7 @@ from deepaudit.audit.explain.methods import applicable_methods, default_methods
 from deepaudit.audit.explain.registry import get_method
 from deepaudit.audit.explain.result import ExplainResult
 from deepaudit.audit.target import Target
-from deepaudit.errors import parameter_error
+from deepaudit.errors import described, parameter_error
 
 
 def resolve_methods(case: Case, config: ExplainConfig) -> list[str]:
@@ -46,7 +46,7 @@ def resolve_methods(case: Case, config: ExplainConfig) -> list[str]:
             OWNER,
             f"methods that apply to this {case.target.kind} target with "
             f"{case.target.modality} data ({allowed})",
-            "; ".join(problems),
+            described("; ".join(problems)),
         )
     return names
 

@@ -16,11 +16,10 @@ from deepaudit.audit.fairness.metrics import (
     GroupAnalysis,
     add_intervals,
     bootstrap_rates,
-    build_cells,
     cell_rates,
     disparity_arrays,
     extreme_groups,
-    metrics_frame,
+    group_metrics_frame,
 )
 from deepaudit.audit.fairness.registry import measures, tests
 from deepaudit.audit.fairness.stats import (
@@ -42,21 +41,6 @@ class GroupTables:
     small_groups: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
 
-def audit_grouping(
-    y: np.ndarray,
-    scores: np.ndarray,
-    grouping: Grouping,
-    class_names: Sequence[str],
-    options: FairnessConfig,
-    rng: np.random.Generator,
-    tables: GroupTables,
-) -> None:
-    """Add one grouping's group metrics, disparities and tests (p-values uncorrected)."""
-    n_groups = len(grouping.names)
-    cells = build_cells(y, scores, grouping.codes, n_groups, options.threshold, options.n_bins)
-    audit_cells(cells, grouping, class_names, options, rng, tables)
-
-
 def audit_cells(
     cells: Cells,
     grouping: Grouping | LevelGrouping,
@@ -66,12 +50,13 @@ def audit_cells(
     tables: GroupTables,
     bootstrap: str = "multinomial",
 ) -> None:
-    """:func:`audit_grouping` from the grouping's cell table (however it was folded)."""
+    """Add one grouping's group metrics, disparities and tests (p-values against the
+    audit's limits, uncorrected), from its cell table (however it was folded)."""
     rates, overall = cell_rates(cells)
     analysis = GroupAnalysis(
         grouping.names, list(class_names), cells, rates, overall, options.threshold, options.n_bins
     )
-    frame = metrics_frame(analysis)
+    frame = group_metrics_frame(analysis)
     counts = rates["count"][0]
     eligible = counts >= options.min_group_size
     small = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from deepaudit._validation import NONE, InstanceOf, Interval, OneOf, Satisfies, SubsetOf
+from deepaudit._validation import NONE, InstanceOf, Interval, Names, OneOf, Satisfies, SubsetOf
 from deepaudit.configs import Config
 
 #: Multiple-comparison corrections, and bootstrap schemes (resample N rows with
@@ -23,18 +23,18 @@ MITIGATION_CONSTRAINTS = (
 )
 
 
-def _names(value) -> bool:
-    return isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
+_ATTRIBUTES = Names("a list of attribute names", distinct=False)
 
 
 def _proxies(value) -> bool:
     return isinstance(value, Mapping) and all(
-        isinstance(k, str) and _names(v) and len(v) > 0 for k, v in value.items()
+        isinstance(k, str) and _ATTRIBUTES.is_satisfied_by(v) and len(v) > 0
+        for k, v in value.items()
     )
 
 
 FAIRNESS_CONSTRAINTS = {
-    "sensitive_features": [NONE, Satisfies(_names, "a list of attribute names", 3)],
+    "sensitive_features": [NONE, _ATTRIBUTES],
     "max_intersection_order": [Interval(int, 1, None)],
     "n_bootstrap": [Interval(int, 0, None)],
     "bootstrap": [OneOf(("auto", *BOOTSTRAPS))],

@@ -18,8 +18,8 @@ import numpy as np
 
 from deepaudit.audit.fairness.config import FairnessConfig
 from deepaudit.audit.fairness.stats import adjust_p_values, decide, excess_p_value
-from deepaudit.grading import RANK
 from deepaudit.results import SEVERITIES, Evidence, FamilyResult, Finding
+from deepaudit.results import SEVERITY_RANK as RANK
 from deepaudit.schema import SchemaError
 
 FAMILY = "fairness"

@@ -15,7 +15,13 @@ import numpy as np
 import pandas as pd
 
 from deepaudit._validation import as_class_indices
-from deepaudit.errors import LENGTH_MISMATCH_MESSAGE, ValidationError, parameter_error
+from deepaudit.errors import (
+    LENGTH_MISMATCH_MESSAGE,
+    ValidationError,
+    described,
+    parameter_error,
+    plural,
+)
 
 OWNER = "group_metrics"
 OVERALL = "overall"
@@ -57,7 +63,7 @@ def validate_labels_scores(
             LENGTH_MISMATCH_MESSAGE.format(name="y_score", owner=owner, expected=len(y), got=len(s))
         )
     if len(y) == 0:
-        raise parameter_error("y_true", owner, "at least one sample", "no samples")
+        raise parameter_error("y_true", owner, "at least one sample", described("no samples"))
     if not np.all(np.isfinite(s)) or s.min() < 0 or s.max() > 1:
         raise parameter_error("y_score", owner, "probabilities in [0, 1]", _range_text(s))
     if s.ndim == 2 and s.shape[1] == 2:
@@ -72,7 +78,9 @@ def validate_labels_scores(
             )
         else:
             expected = f"class indices in [0, {n_classes - 1}] (one per score column)"
-        raise parameter_error("y_true", owner, expected, f"labels {present.tolist()[:10]}")
+        raise parameter_error(
+            "y_true", owner, expected, described(f"labels {present.tolist()[:10]}")
+        )
     return y.astype(np.int64), s
 
 
@@ -151,13 +159,18 @@ def _check_length(got: int, n: int, owner: str) -> None:
 def _check_missing(series: pd.Series, owner: str, name: str) -> None:
     missing = int(series.isna().sum())
     if missing:
-        raise parameter_error(name, owner, "a group for every sample", f"{missing} missing values")
+        raise parameter_error(
+            name,
+            owner,
+            "a group for every sample",
+            described(plural(int(missing), "missing value")),
+        )
 
 
 def _range_text(s: np.ndarray) -> str:
     if not np.all(np.isfinite(s)):
-        return "NaN or infinite values"
-    return f"values in [{s.min():.4g}, {s.max():.4g}]"
+        return described("NaN or infinite values")
+    return described(f"values in [{s.min():.4g}, {s.max():.4g}]")
 
 
 def warn_tiny_groups(counts: np.ndarray, names: Sequence[str]) -> None:

@@ -290,7 +290,7 @@ def analyse_groups(
     return GroupAnalysis(names, shown, cells, rates, overall, threshold, n_bins)
 
 
-def metrics_frame(
+def group_metrics_frame(
     analysis: GroupAnalysis,
     rates: dict[str, np.ndarray] | None = None,
     overall: dict[str, np.ndarray] | None = None,
@@ -319,7 +319,7 @@ def add_intervals(
     confidence: float,
 ) -> pd.DataFrame:
     """Add ``<metric>_low`` and ``<metric>_high`` columns from bootstrap rates (B, C, G)
-    and (B, C), in the row order of :func:`metrics_frame`."""
+    and (B, C), in the row order of :func:`group_metrics_frame`."""
     for metric in list_metrics():
         low, high = percentile_interval(rates[metric], confidence)
         o_low, o_high = percentile_interval(overall[metric], confidence)
@@ -400,7 +400,7 @@ def group_metrics(
     analysis = analyse_groups(
         y_true, y_score, groups, threshold=threshold, n_bins=n_bins, class_names=class_names
     )
-    frame = metrics_frame(analysis)
+    frame = group_metrics_frame(analysis)
     if n_boot > 0:
         rates, overall = bootstrap_rates(
             analysis, n_boot, np.random.default_rng(random_state), bootstrap

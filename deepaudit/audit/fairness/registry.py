@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from deepaudit.errors import parameter_error
+from deepaudit.errors import described, parameter_error
 from deepaudit.plugins import load_plugins
 
 #: Built-in group metrics, in the order of the table's columns (the first seven are
@@ -153,7 +153,7 @@ def register_metric(
                 "compute",
                 owner,
                 "a function returning one value per entry of its count arrays",
-                f"an output of shape {out.shape} for inputs of shape (2,)",
+                described(f"an output of shape {out.shape} for inputs of shape (2,)"),
             )
         _REGISTERED[name] = GroupMetric(
             name, label or name.replace("_", " ").capitalize(), function, tested

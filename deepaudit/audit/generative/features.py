@@ -59,7 +59,7 @@ def label_model(target: Target) -> nn.Module | None:
     return module
 
 
-def batched(
+def forward_rows(
     fn: Callable[[torch.Tensor], torch.Tensor], x: np.ndarray, device: torch.device, batch: int
 ) -> np.ndarray:
     """``fn`` over ``x`` in batches without gradients, flattened to float64 rows."""
@@ -80,7 +80,7 @@ def feature_space(target: Target, space: str, projection_dim: int, seed: int) ->
     if classifier is not None:
         return FeatureSpace(
             f"label_model:{target.label_model_name}",
-            lambda x: batched(classifier.features, x, target.device, target.batch_size),
+            lambda x: forward_rows(classifier.features, x, target.device, target.batch_size),
             classifier,
         )
     width = int(np.prod(target.reference_data.shape[1:]))
@@ -94,5 +94,5 @@ def feature_space(target: Target, space: str, projection_dim: int, seed: int) ->
 
 def predicted_classes(classifier: nn.Module, samples: np.ndarray, target: Target) -> np.ndarray:
     """The label model's predicted class of each sample (to caption the sample grid)."""
-    logits = batched(classifier, samples, target.device, target.batch_size)
+    logits = forward_rows(classifier, samples, target.device, target.batch_size)
     return logits.argmax(axis=1).astype(np.int64)

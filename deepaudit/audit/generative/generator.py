@@ -33,7 +33,7 @@ from deepaudit.audit.generative.memorisation import Memorisation, memorisation
 from deepaudit.audit.generative.result import GenerativeResult
 from deepaudit.audit.generative.samples import interpolation_strips, jump_ratios
 from deepaudit.audit.target import Target
-from deepaudit.errors import parameter_error
+from deepaudit.errors import described, parameter_error
 
 REFERENCE_LABELS_KEY = "reference_labels"
 
@@ -57,7 +57,7 @@ def _check_target(target: Target, options: GenerativeConfig, seed: int) -> None:
             "reference_data",
             "Target",
             f"more real samples than k ({options.k}) for the generative audit",
-            f"{n_real} samples",
+            described(f"{n_real} samples"),
         )
     shape = tuple(target.generate(z=target.latent(1, seed)).shape[1:])
     pairs = (("reference_data", target.reference_data), ("train_data", train_data(target)))
@@ -67,7 +67,7 @@ def _check_target(target: Target, options: GenerativeConfig, seed: int) -> None:
                 name,
                 "Target",
                 f"samples of the generator's output shape {shape}",
-                f"samples of shape {tuple(data.shape[1:])}",
+                described(f"samples of shape {tuple(data.shape[1:])}"),
             )
 
 

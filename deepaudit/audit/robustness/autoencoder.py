@@ -35,7 +35,7 @@ from deepaudit.audit.robustness.stats import (
     median,
     proportion,
 )
-from deepaudit.audit.robustness.sweep import Sweep, batched, sweep
+from deepaudit.audit.robustness.sweep import Sweep, attack_in_batches, sweep
 from deepaudit.audit.target import Target
 
 
@@ -192,7 +192,7 @@ def _tables(
         )
     k = reference_index(sw.grid, options)
     rows = torch.arange(len(ids), device=space.x0.device)
-    moved = batched(
+    moved = attack_in_batches(
         lambda part, _: pgd(
             space,
             part,

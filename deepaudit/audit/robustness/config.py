@@ -18,9 +18,9 @@ from deepaudit._validation import (
     NONE,
     InstanceOf,
     Interval,
+    Names,
     NumberList,
     OneOf,
-    Satisfies,
     SubsetOf,
 )
 from deepaudit.configs import Config
@@ -49,14 +49,6 @@ _SHARE = Interval(float, 0, 1)
 _POSITIVE_GRID = NumberList(Interval(float, 0, None, closed="neither"))
 
 
-def _names(value: object) -> bool:
-    return (
-        isinstance(value, list | tuple)
-        and all(isinstance(v, str) and v for v in value)
-        and len(set(value)) == len(value)
-    )
-
-
 ROBUSTNESS_CONSTRAINTS = {
     "n_samples": [Interval(int, 1, None)],
     "norms": [SubsetOf(NORMS)],
@@ -80,7 +72,7 @@ ROBUSTNESS_CONSTRAINTS = {
     "word_neighbours": [Interval(int, 1, 1000)],
     "word_candidates": [Interval(int, 1, 1000)],
     "word_min_similarity": [Interval(float, -1, 1)],
-    "immutable_features": [Satisfies(_names, "a list of distinct feature names", ["age", "age"])],
+    "immutable_features": [Names("a list of distinct feature names")],
     "latent_samples": [Interval(int, 0, None)],
     "latent_radii": [_POSITIVE_GRID],
     "min_group_size": [Interval(int, 1, None)],

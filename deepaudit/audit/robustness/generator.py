@@ -25,7 +25,7 @@ from deepaudit.audit.robustness.report import report_problem, sanity_table
 from deepaudit.audit.robustness.result import RobustnessResult
 from deepaudit.audit.robustness.space import image_space, latent_space
 from deepaudit.audit.robustness.stats import median, proportion
-from deepaudit.audit.robustness.sweep import batched
+from deepaudit.audit.robustness.sweep import attack_in_batches
 from deepaudit.audit.target import Target
 
 
@@ -150,7 +150,7 @@ def _latent_stability(target, options, seed, generator, result, tick) -> None:
                     for s in range(0, len(z), target.batch_size)
                 ]
             )
-        worst = batched(
+        worst = attack_in_batches(
             lambda part, part_eps: pgd(
                 space,
                 part,

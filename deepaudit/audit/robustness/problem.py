@@ -22,7 +22,7 @@ from deepaudit.audit.robustness.objectives import misclassification
 from deepaudit.audit.robustness.query import square_attack
 from deepaudit.audit.robustness.space import AttackSpace
 from deepaudit.audit.robustness.stats import wilson
-from deepaudit.audit.robustness.sweep import Sweep, batched, sweep
+from deepaudit.audit.robustness.sweep import Sweep, attack_in_batches, sweep
 
 
 @dataclass
@@ -125,6 +125,6 @@ def attack_problem(
                     image=problem.modality == "image",
                 )
 
-            result = batched(attack, rows, problem.batch_size)
+            result = attack_in_batches(attack, rows, problem.batch_size)
             attacks.query_broken = int(result.success.sum())
     return attacks

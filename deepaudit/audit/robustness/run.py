@@ -60,7 +60,7 @@ def check_options(target: Target, options: RobustnessConfig) -> None:
         raise NotApplicableError(
             FAMILY_NOT_APPLICABLE_MESSAGE.format(
                 family="robustness",
-                kind=target.kind,
+                a_kind=f"{article(target.kind)} {target.kind}",
                 modality=target.modality,
                 reason=NOTHING_TO_MOVE,
             )

@@ -34,7 +34,7 @@ from deepaudit.audit.robustness.objectives import Objective
 from deepaudit.audit.robustness.space import AttackSpace
 
 
-def batched(
+def attack_in_batches(
     attack: Callable[[torch.Tensor, torch.Tensor], AttackResult],
     rows: torch.Tensor,
     batch_size: int,
@@ -115,7 +115,7 @@ def sweep(
 
         return attack
 
-    clean = batched(lambda part, _: evaluate(space, part, objective), rows, batch_size)
+    clean = attack_in_batches(lambda part, _: evaluate(space, part, objective), rows, batch_size)
     wrong = clean.success.cpu().numpy()
     large = grid[-1] * options.large_epsilon_multiple
     levels = (*grid, large)  # index len(grid) is the large ε
@@ -135,7 +135,7 @@ def sweep(
         attack = run(
             levels[k], warm=not top, restarts=max(2, options.restarts) if top else options.restarts
         )
-        result = batched(attack, candidates, batch_size)
+        result = attack_in_batches(attack, candidates, batch_size)
         hit = candidates[result.success]
         broken_at[hit.cpu().numpy()] = k
         eta[hit] = result.eta[result.success]
@@ -154,7 +154,7 @@ def sweep(
             tick(f"FGSM ε={eps:.3g}")
             broken = np.zeros(n, dtype=bool)
             if len(correct_rows):
-                result = batched(
+                result = attack_in_batches(
                     lambda part, _, e=eps: fgsm(space, part, objective, e), correct_rows, batch_size
                 )
                 broken[correct_rows[result.success].cpu().numpy()] = True
@@ -185,7 +185,7 @@ def _bisect(space, broken_at, broken_large, grid, large, options, run, batch_siz
         mid = np.where(low[todo] > 0, np.sqrt(low[todo] * high[todo]), high[todo] / 2)
         rows = torch.from_numpy(todo).to(device)
         eps = torch.from_numpy(mid.astype(np.float32)).to(device)
-        result = batched(run(None, warm=True), rows, batch_size, eps)
+        result = attack_in_batches(run(None, warm=True), rows, batch_size, eps)
         hit = result.success.cpu().numpy()
         eta[rows[result.success]] = result.eta[result.success]
         high[todo[hit]] = mid[hit]
@@ -203,6 +203,6 @@ def _recheck(survivors, levels, options, run, batch_size) -> tuple[int, int, flo
         rows = survivors[k][: options.monotonicity_samples]
         if len(rows) == 0:
             break
-        result = batched(run(levels[k - 1]), rows, batch_size)
+        result = attack_in_batches(run(levels[k - 1]), rows, batch_size)
         return int(result.success.sum()), len(rows), levels[k - 1], levels[k]
     return 0, 0, 0.0, 0.0

@@ -39,7 +39,7 @@ CLASS_KEY = "fairness.class"
 SEPARATOR = " & "
 
 #: Views about mitigation, shown together as "before and after".
-MITIGATION_WORDS = ("mitigation", "tradeoff", "threshold_optimizer")
+MITIGATION_WORDS = ("mitigation", "tradeoff")
 
 
 def live_metrics(

@@ -25,6 +25,7 @@ from deepaudit.reports.views.base import (
     View,
 )
 from deepaudit.reports.views.common import image_figure, image_grid, metrics_frame
+from deepaudit.results import SEVERITY_RANK
 
 if TYPE_CHECKING:
     from deepaudit.results import AuditBundle, FamilyResult
@@ -221,8 +222,7 @@ def _excess(row: dict) -> float:
 
 def forest_figure(tests: list[dict]) -> go.Figure:
     """Each test's value and interval against its limit, nearest to failing first."""
-    rank = {"fail": 0, "inconclusive": 1, "warn": 1, "pass": 2}
-    chosen = sorted(tests, key=lambda r: (rank.get(r.get("severity"), 3), -_excess(r)))
+    chosen = sorted(tests, key=lambda r: (SEVERITY_RANK.get(r.get("severity"), 4), -_excess(r)))
     chosen = chosen[:MAX_FOREST_ROWS][::-1]
     labels = [
         f"{r['check']} · {r['grouping']}"

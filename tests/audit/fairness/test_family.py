@@ -18,9 +18,8 @@ from deepaudit.audit.fairness import (
     group_metrics,
     live_inputs,
 )
-from deepaudit.audit.fairness.config import FAIRNESS_CONSTRAINTS
 from deepaudit.audit.fairness.inputs import GROUP_OF_ONE_MESSAGE
-from deepaudit.errors import ValidationError, describe
+from deepaudit.errors import ValidationError
 from tests.audit.fairness.fairness_toys import audit, finding, group_target
 
 DISPARITY_CHECKS = (
@@ -154,14 +153,14 @@ def test_nan_in_a_group_column_is_refused():
         group_metrics([0, 1, 1, 0], [0.1, 0.9, 0.8, 0.3], ["a", np.nan, "b", "a"])
     assert str(info.value) == (
         "The 'groups' parameter of group_metrics must be a group for every sample. "
-        "Got '1 missing values' instead."
+        "Got 1 missing value instead."
     )
     frame = pd.DataFrame({"sex": ["f", "m", "f", "m"], "race": ["x", None, None, "y"]})
     with pytest.raises(ValidationError) as info:
         group_metrics([0, 1, 1, 0], [0.1, 0.9, 0.8, 0.3], frame)
     assert str(info.value) == (
         "The \"groups['race']\" parameter of group_metrics must be a group for every sample. "
-        "Got '2 missing values' instead."
+        "Got 2 missing values instead."
     )
 
 
@@ -190,7 +189,7 @@ def test_non_binary_labels_with_one_score_per_sample_are_refused():
     assert str(info.value) == (
         "The 'y_true' parameter of group_metrics must be binary labels (0 or 1) for one score "
         "per sample; pass an N×C array of class probabilities for multiclass. "
-        "Got 'labels [0, 1, 2]' instead."
+        "Got labels [0, 1, 2] instead."
     )
 
 
@@ -199,7 +198,7 @@ def test_scores_outside_zero_one_are_refused():
         group_metrics([0, 1], [-0.5, 2.0], ["a", "b"])
     assert str(info.value) == (
         "The 'y_score' parameter of group_metrics must be probabilities in [0, 1]. "
-        "Got 'values in [-0.5, 2]' instead."
+        "Got values in [-0.5, 2] instead."
     )
 
 
@@ -236,15 +235,6 @@ def test_unknown_proxies_and_mitigation_attribute_are_refused():
         "The 'mitigation_attribute' parameter of FairnessConfig must be one of the audited "
         "attributes ('group'). Got 'sex' instead."
     )
-
-
-@pytest.mark.parametrize("name", sorted(FAIRNESS_CONSTRAINTS))
-def test_every_config_parameter_is_validated(name):
-    bad = FAIRNESS_CONSTRAINTS[name][-1].invalid_example()
-    with pytest.raises(ValidationError) as info:
-        FairnessConfig(**{name: bad})
-    assert str(info.value).startswith(f"The {name!r} parameter of FairnessConfig must be ")
-    assert str(info.value).endswith(f"Got {describe(bad)} instead.")
 
 
 def test_thorough_budgets_are_larger_and_valid():

@@ -8,17 +8,12 @@ from threadpoolctl import threadpool_info
 from torch import nn
 
 import deepaudit as da
-from deepaudit.audit.generative import GENERATIVE_CONSTRAINTS, GenerativeConfig, run_generative
+from deepaudit.audit.generative import GenerativeConfig, run_generative
 from deepaudit.audit.generative import run as family_module
 from deepaudit.audit.generative.features import NO_LABEL_MODEL_MESSAGE
 from deepaudit.audit.generative.samples import jump_ratios, slerp
 from deepaudit.errors import NotApplicableError, ValidationError
 from tests.audit.generative.generative_toys import FAST, CollapsedGenerator, audit, by_check
-from tests.helpers import expected_parameter_message
-
-
-def _message(name, constraints, value):
-    return expected_parameter_message("GenerativeConfig", name, constraints, value)
 
 
 def test_the_family_is_registered_with_its_config():
@@ -26,15 +21,6 @@ def test_the_family_is_registered_with_its_config():
     assert isinstance(
         da.AuditConfig(families=["generative"]).options_for("generative"), GenerativeConfig
     )
-
-
-@pytest.mark.parametrize("name", sorted(GENERATIVE_CONSTRAINTS))
-def test_every_parameter_rejects_an_invalid_value_by_name(name):
-    constraints = GENERATIVE_CONSTRAINTS[name]
-    bad = next(c.invalid_example() for c in constraints if c.invalid_example() is not None)
-    with pytest.raises(ValidationError) as info:
-        GenerativeConfig(**{name: bad})
-    assert str(info.value) == _message(name, constraints, bad)
 
 
 def test_cross_parameter_errors_are_exact():
@@ -111,7 +97,7 @@ def test_reference_data_of_the_wrong_shape_is_refused(toy):
         audit(target)
     assert str(info.value) == (
         "The 'reference_data' parameter of Target must be samples of the generator's output "
-        "shape (1, 4, 4). Got 'samples of shape (1, 5, 5)' instead."
+        "shape (1, 4, 4). Got samples of shape (1, 5, 5) instead."
     )
 
 
@@ -122,7 +108,7 @@ def test_train_data_is_validated_by_the_target(toy):
         da.Target(toy.truth, kind="generator", modality="image", latent_dim=16, train_data=bad)
     assert str(info.value) == (
         "The 'train_data' parameter of Target must be finite values. "
-        "Got 'NaN or infinite values' instead."
+        "Got NaN or infinite values instead."
     )
 
 

@@ -106,7 +106,7 @@ def test_text_autoencoders_are_not_audited(rng):
     with pytest.raises(NotApplicableError) as info:
         da.run_audit(target, da.AuditConfig(families=["generative"], progress=False))
     assert str(info.value) == (
-        "The 'generative' audit family does not apply to a autoencoder target with text data: "
+        "The 'generative' audit family does not apply to an autoencoder target with text data: "
         "distances and reconstruction errors between token ids are not meaningful."
     )
 
