@@ -5,17 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
-import torch
-from torch import nn
 
 import deepaudit as da
 from tests.reports.helpers import (
-    PLANTED_CLASS,
     PLANTED_FEATURE,
-    PLANTED_GROUP,
     PlantedFamily,
+    make_planted_target,
     overview_bundle,
     planted_family_result,
 )
@@ -41,20 +37,7 @@ def generator_bundle(generator_target) -> da.AuditBundle:
 @pytest.fixture
 def planted_target(rng) -> da.Target:
     """A classifier whose feature name, group label and class name are markup."""
-    torch.manual_seed(0)
-    X = rng.normal(size=(120, 3)).astype(np.float32)
-    y = (X[:, 0] > 0).astype(np.int64)
-    return da.Target(
-        nn.Sequential(nn.Linear(3, 2)),
-        modality="tabular",
-        data=X,
-        labels=y,
-        sensitive={"group": np.where(X[:, 1] > 0, PLANTED_GROUP, "b")},
-        feature_names=[PLANTED_FEATURE, "hours", "age"],
-        class_names=["no", PLANTED_CLASS],
-        name="planted",
-        device="cpu",
-    )
+    return make_planted_target(rng)
 
 
 @pytest.fixture

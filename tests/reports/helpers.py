@@ -9,8 +9,11 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import torch
+from torch import nn
 
 import deepaudit as da
 from deepaudit._validation import Interval
@@ -24,6 +27,24 @@ PLANTED_FEATURE = "<script>window.__pwned='feature'</script>"
 PLANTED_GROUP = '"><img src=x onerror="window.__pwned=\'group\'">'
 PLANTED_CLASS = "</script><script>window.__pwned='class'</script>"
 PLANTED = (PLANTED_FEATURE, PLANTED_GROUP, PLANTED_CLASS)
+
+
+def make_planted_target(rng) -> da.Target:
+    """A classifier whose feature name, group label and class name are markup."""
+    torch.manual_seed(0)
+    X = rng.normal(size=(120, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    return da.Target(
+        nn.Sequential(nn.Linear(3, 2)),
+        modality="tabular",
+        data=X,
+        labels=y,
+        sensitive={"group": np.where(X[:, 1] > 0, PLANTED_GROUP, "b")},
+        feature_names=[PLANTED_FEATURE, "hours", "age"],
+        class_names=["no", PLANTED_CLASS],
+        name="planted",
+        device="cpu",
+    )
 
 
 def overview_bundle(target: da.Target) -> da.AuditBundle:

@@ -8,6 +8,7 @@ import streamlit as st
 
 from deepaudit.dashboard import state
 from deepaudit.dashboard.grid import Cell, column_names, findings_grid
+from deepaudit.dashboard.navigation import page_target
 from deepaudit.dashboard.render import (
     SEVERITY_ICON,
     md_escape,
@@ -20,15 +21,6 @@ from deepaudit.results import AuditBundle
 
 SELECTED_KEY = "findings.selected"
 BY_KEY = "findings.by"
-
-#: The page holding each family's interactive view.
-FAMILY_PAGES = {
-    "overview": "screens/model.py",
-    "explain": "screens/explanations.py",
-    "fairness": "screens/fairness.py",
-    "robustness": "screens/robustness.py",
-    "generative": "screens/generative.py",
-}
 
 
 def cell_key(model: str, column: str) -> str:
@@ -109,8 +101,9 @@ def draw_evidence(bundles: dict[str, AuditBundle], model: str, column: str) -> N
             st.caption(f"(The evidence view {md_escape(key)} is not in the {family} section.)")
             continue
         render_item(item, prefix="evidence", family=family)
-    if family in FAMILY_PAGES:
-        st.page_link(FAMILY_PAGES[family], label=f"Open the {family} page for {model}", icon="➡️")
+    link = page_target(family)
+    if link is not None:
+        st.page_link(link, label=f"Open the {family} page for {model}", icon="➡️")
 
 
 def render() -> None:

@@ -6,12 +6,10 @@ from __future__ import annotations
 import streamlit as st
 
 from deepaudit.dashboard import state
+from deepaudit.dashboard.navigation import has_own_page
 from deepaudit.dashboard.page import on_screen
 from deepaudit.dashboard.render import md_escape, render_findings, render_section, show_frame
 from deepaudit.reports.views import cost_table, provenance_frame
-
-#: Families drawn on their own pages.
-OWN_PAGES = ("explain", "fairness", "robustness", "generative")
 
 
 def render() -> None:
@@ -27,7 +25,7 @@ def render() -> None:
         st.subheader("Findings")
         render_findings(bundle.findings)
     for family in bundle.families:
-        if family in OWN_PAGES:
+        if has_own_page(family):
             continue
         section = state.section(ref, bundle, family)
         st.header(md_escape(section.title))
