@@ -18,9 +18,10 @@ install: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/deepaudit demo
 
-# The browser tests (a real headless Chromium opening the HTML reports) are left out of a
-# plain `pytest` for speed; `make test`, and so CI, runs them after the rest.
-test: $(VENV)/.installed
+# The browser tests (a real headless Chromium opening the reports and the dashboard) are
+# left out of a plain `pytest` for speed; `make test`, and so CI, installs Debian's
+# chromium when it is missing (and this user may) and runs them after the rest.
+test: $(VENV)/.installed browser
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest -m browser
 

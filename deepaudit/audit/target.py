@@ -84,9 +84,11 @@ _CONSTRAINTS = {
         NONE,
         Satisfies(
             lambda m: (
-                isinstance(m, nn.Module) or (isinstance(m, Target) and m.kind == "classifier")
+                isinstance(m, nn.Module)
+                or (isinstance(m, Target) and m.kind == "classifier")
+                or (callable(m) and not isinstance(m, type))
             ),
-            "a torch.nn.Module returning logits, or a classifier Target "
+            "a torch.nn.Module or a function returning logits, or a classifier Target "
             "(e.g. deepaudit.models.load_model('digit_classifier'))",
             "digit_classifier",
         ),
@@ -139,8 +141,9 @@ class Target:
         generator, of its outputs). The generative audit compares generated samples with
         them to detect memorisation; no other audit reads them.
     label_model
-        Generators: a classifier of the samples they make (an ``nn.Module`` returning
-        logits, or a classifier Target, whose name and class names are then shown). The
+        Generators: a classifier of the samples they make (an ``nn.Module`` or a
+        function returning logits, or a classifier Target, whose name and class names
+        are then shown). The
         fairness audit's class coverage and the robustness audit's latent stability
         read its predictions; when it has a ``features(x)`` method, the generative audit
         compares samples in that feature space.
@@ -456,7 +459,9 @@ class Target:
             self.label_class_names = label_model.class_names
             label_model = label_model.model
         elif label_model is not None:
-            self.label_model_name = type(label_model).__name__
+            self.label_model_name = getattr(label_model, "__name__", type(label_model).__name__)
+            if not isinstance(label_model, nn.Module):
+                label_model = _FunctionModule(label_model)
         self.label_model = None if label_model is None else label_model.to(self.device).eval()
 
     def label_classes(self, x: torch.Tensor | np.ndarray) -> np.ndarray:
@@ -799,6 +804,18 @@ class Target:
             f"Target(name={self.name!r}, kind={self.kind!r}, modality={self.modality!r}, "
             f"n_samples={self.n_samples}, device={str(self.device)!r})"
         )
+
+
+class _FunctionModule(nn.Module):
+    """A function of a batch returning logits, seen as a module (moved and evaluated
+    like the others; it has no weights of its own)."""
+
+    def __init__(self, function: Callable[[torch.Tensor], torch.Tensor]) -> None:
+        super().__init__()
+        self.function = function
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.function(x)
 
 
 class _Counter:

@@ -85,9 +85,9 @@ def test_a_label_model_named_by_a_string_is_refused_where_the_target_is_made(rea
             device="cpu",
         )
     assert str(info.value) == (
-        "The 'label_model' parameter of Target must be None or a torch.nn.Module returning "
-        "logits, or a classifier Target (e.g. deepaudit.models.load_model('digit_classifier')). "
-        "Got 'digit_classifier' instead."
+        "The 'label_model' parameter of Target must be None or a torch.nn.Module or a "
+        "function returning logits, or a classifier Target "
+        "(e.g. deepaudit.models.load_model('digit_classifier')). Got 'digit_classifier' instead."
     )
 
 
@@ -146,3 +146,27 @@ def test_an_autoencoder_blind_to_the_group_does_not_fail():
     bundle = audit(anomaly_target(scale_b=1.0), n_bootstrap=300)
     assert finding(bundle, "flag_rate_ratio").severity != "fail"
     assert finding(bundle, "flag_rate_parity").severity == "pass"
+
+
+def test_a_function_works_as_the_label_model_and_is_named_by_it(real_digits):
+    images, _ = real_digits
+    digits = load_model("digit_classifier", device="cpu")
+
+    def read_digits(x):
+        return digits.model(x)
+
+    target = da.Target(
+        BankGenerator(images),
+        kind="generator",
+        modality="image",
+        latent_dim=4,
+        reference_data=images,
+        label_model=read_digits,
+        device="cpu",
+    )
+    module_based = bank_target(images, images)
+    by_function = audit(target, n_bootstrap=50, n_generated=200)["fairness"]
+    by_module = audit(module_based, n_bootstrap=50, n_generated=200)["fairness"]
+    assert by_function.metrics["label_model"] == "read_digits"
+    shares = [r["generated"] for r in by_function.tables["class_shares"]]
+    assert shares == [r["generated"] for r in by_module.tables["class_shares"]]
