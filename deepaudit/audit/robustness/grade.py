@@ -65,6 +65,21 @@ def graded_finding(
     return Finding(FAMILY, check, severity, message, evidence, subject)
 
 
+def row_evidence(
+    metric: str, row: dict, key: str, threshold: float, view: str, group: str | None = None
+) -> Evidence:
+    """The evidence of a proportion or gap read from a table row: its value at ``key``
+    and its interval (``ci_low``, ``ci_high``)."""
+    return Evidence(
+        metric=metric,
+        value=row[key],
+        interval=(row["ci_low"], row["ci_high"]),
+        threshold=threshold,
+        group=group,
+        view=view,
+    )
+
+
 def fmt_eps(eps: float) -> str:
     if np.isinf(eps):
         return "∞"
@@ -126,12 +141,12 @@ def _attacked_classifier(result: FamilyResult, config: RobustnessConfig) -> list
                 f"[{robust['ci_low']:.1%}, {robust['ci_high']:.1%}] on {robust['n']} "
                 f"samples{m['attack_limits']}; the median flipping ε is {fmt_eps(flips)} "
                 f"(floor {config.min_robust_accuracy:.0%}).",
-                Evidence(
-                    metric=f"robust_accuracy_{norm}",
-                    value=robust["accuracy"],
-                    interval=(robust["ci_low"], robust["ci_high"]),
-                    threshold=config.min_robust_accuracy,
-                    view="curve",
+                row_evidence(
+                    f"robust_accuracy_{norm}",
+                    robust,
+                    "accuracy",
+                    config.min_robust_accuracy,
+                    "curve",
                 ),
                 higher_is_worse=False,
             )
@@ -163,13 +178,13 @@ def registered_attack_findings(result: FamilyResult, config: RobustnessConfig) -
                 f"ε={fmt_eps(eps)}, {m['attack_subject']} falls from {clean['accuracy']:.1%} to "
                 f"{robust['accuracy']:.1%} [{robust['ci_low']:.1%}, {robust['ci_high']:.1%}] on "
                 f"{robust['n']} samples (floor {config.min_robust_accuracy:.0%}).",
-                Evidence(
-                    metric="robust_accuracy",
-                    value=robust["accuracy"],
-                    interval=(robust["ci_low"], robust["ci_high"]),
-                    threshold=config.min_robust_accuracy,
+                row_evidence(
+                    "robust_accuracy",
+                    robust,
+                    "accuracy",
+                    config.min_robust_accuracy,
+                    "curve",
                     group=attack,
-                    view="curve",
                 ),
                 higher_is_worse=False,
             )
@@ -193,13 +208,13 @@ def gap_findings(gaps: list[dict], norm: str, config: RobustnessConfig) -> list[
                 f"{row['gap']:.1%} [{row['ci_low']:.1%}, {row['ci_high']:.1%}], limit "
                 f"{config.max_group_gap:.0%}); median flipping ε "
                 f"{fmt_eps(row['worst_median_flip'])} vs {fmt_eps(row['best_median_flip'])}.",
-                Evidence(
-                    metric="survival_gap",
-                    value=row["gap"],
-                    interval=(row["ci_low"], row["ci_high"]),
-                    threshold=config.max_group_gap,
+                row_evidence(
+                    "survival_gap",
+                    row,
+                    "gap",
+                    config.max_group_gap,
+                    "group_gaps",
                     group=f"{row['attribute']}={row['worst_group']}",
-                    view="group_gaps",
                 ),
                 higher_is_worse=True,
                 subject=row["attribute"],
@@ -218,12 +233,12 @@ def _words(result: FamilyResult, config: RobustnessConfig) -> Finding:
         f"in the model's embedding takes accuracy from {clean['accuracy']:.1%} to "
         f"{robust['accuracy']:.1%} [{robust['ci_low']:.1%}, {robust['ci_high']:.1%}] on "
         f"{robust['n']} texts (floor {config.min_robust_accuracy:.0%}).",
-        Evidence(
-            metric="word_robust_accuracy",
-            value=robust["accuracy"],
-            interval=(robust["ci_low"], robust["ci_high"]),
-            threshold=config.min_robust_accuracy,
-            view="curve",
+        row_evidence(
+            "word_robust_accuracy",
+            robust,
+            "accuracy",
+            config.min_robust_accuracy,
+            "curve",
         ),
         higher_is_worse=False,
     )
@@ -272,12 +287,12 @@ def _latent(result: FamilyResult, config: RobustnessConfig) -> Finding:
         f"generated samples, in the worst direction {worst_row['label_flip_rate']:.1%} (limit "
         f"{config.max_latent_flip_rate:.0%}); the worst direction moves the output "
         f"{amplification:.1f}× as far as a random one.",
-        Evidence(
-            metric="latent_label_flip_rate",
-            value=random_row["label_flip_rate"],
-            interval=(random_row["ci_low"], random_row["ci_high"]),
-            threshold=config.max_latent_flip_rate,
-            view="latent_stability",
+        row_evidence(
+            "latent_label_flip_rate",
+            random_row,
+            "label_flip_rate",
+            config.max_latent_flip_rate,
+            "latent_stability",
         ),
         higher_is_worse=True,
     )
@@ -303,12 +318,12 @@ def _autoencoder(result: FamilyResult, config: RobustnessConfig) -> list[Finding
                 f"[{rate['ci_low']:.1%}, {rate['ci_high']:.1%}] of {rate['n']} {who} {verb} "
                 f"(limit {config.max_evasion_rate:.0%}); the median ε needed is "
                 f"{fmt_eps(m[f'median_flip_epsilon_{name}_{norm}'])}.",
-                Evidence(
-                    metric=f"{name}_rate",
-                    value=rate["success_rate"],
-                    interval=(rate["ci_low"], rate["ci_high"]),
-                    threshold=config.max_evasion_rate,
-                    view="curve",
+                row_evidence(
+                    f"{name}_rate",
+                    rate,
+                    "success_rate",
+                    config.max_evasion_rate,
+                    "curve",
                 ),
                 higher_is_worse=True,
             )
@@ -324,13 +339,13 @@ def _autoencoder(result: FamilyResult, config: RobustnessConfig) -> list[Finding
                     f"{row['worst_value']:.1%} of {row['attribute']}={row['worst_group']} (gap "
                     f"{row['gap']:.1%} [{row['ci_low']:.1%}, {row['ci_high']:.1%}], limit "
                     f"{config.max_group_gap:.0%}).",
-                    Evidence(
-                        metric=f"{name}_gap",
-                        value=row["gap"],
-                        interval=(row["ci_low"], row["ci_high"]),
-                        threshold=config.max_group_gap,
+                    row_evidence(
+                        f"{name}_gap",
+                        row,
+                        "gap",
+                        config.max_group_gap,
+                        "group_gaps",
                         group=f"{row['attribute']}={row['best_group']}",
-                        view="group_gaps",
                     ),
                     higher_is_worse=True,
                     subject=f"{name}:{row['attribute']}",
