@@ -26,6 +26,7 @@ from scipy.spatial.distance import cdist
 from sklearn.metrics import pairwise_distances
 from threadpoolctl import threadpool_limits
 
+from deepaudit.audit.generative.copies import memorisation
 from deepaudit.audit.generative.fidelity import (
     bootstrap_weights,
     frechet_distance,
@@ -33,7 +34,6 @@ from deepaudit.audit.generative.fidelity import (
     prdc,
     prdc_statistics,
 )
-from deepaudit.audit.generative.memorisation import memorisation
 
 
 def best_of(fn: Callable[[], object], repeats: int = 3) -> float:

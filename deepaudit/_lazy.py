@@ -7,6 +7,7 @@ attribute is read, so ``import deepaudit`` or reading a bundle does not load tor
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable, Mapping
 
 
@@ -20,8 +21,11 @@ def lazy_exports(
     def __getattr__(name: str) -> object:
         if name not in exports:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        module = importlib.import_module(exports[name], package)
-        return getattr(module, name) if exports[name] != f".{name}" else module
+        value = getattr(importlib.import_module(exports[name], package), name)
+        # Kept on the package: importing a submodule of the same name as the attribute
+        # (``memorisation`` in ``.memorisation``) would otherwise shadow it.
+        setattr(sys.modules[package], name, value)
+        return value
 
     def __dir__() -> list[str]:
         return names

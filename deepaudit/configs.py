@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar, Self
 
-from deepaudit._validation import Constraint, validate_params
+from deepaudit._validation import Constraint, check_param, validate_params
 from deepaudit.errors import parameter_error
 
 
@@ -119,5 +119,22 @@ class Config:
                 + "); other settings change what is measured, so re-run the audit",
                 budgets,
             )
-        known = {k: v for k, v in saved.items() if k in cls.field_names()}
-        return cls.from_dict({**known, **limits})
+        defaults = cls().to_dict()
+        values = {**defaults, **{k: v for k, v in saved.items() if k in cls.field_names()}}
+        constraints = cls.constraints()
+        for name, value in limits.items():
+            check_param(cls.owner(), name, value, constraints[name])
+        values.update(limits)
+        config = cls._trusted(values)
+        config.check()
+        return config
+
+    @classmethod
+    def _trusted(cls, values: Mapping[str, Any]) -> Self:
+        """A config of settings that were valid where they were made (a saved bundle's),
+        frozen but not checked again: they may name a method registered in the session
+        that ran the audit, which this one does not know."""
+        config = object.__new__(cls)
+        for name in cls.field_names():
+            object.__setattr__(config, name, freeze(values[name]))
+        return config

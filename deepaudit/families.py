@@ -18,6 +18,7 @@ A family of your own is one subclass and one :func:`register_family` call.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -84,6 +85,11 @@ class Family:
         """The findings of ``result`` under the limits in ``config``: a pure function of
         the two (no model, no data, no randomness)."""
         return []
+
+    def regrade(self, result: FamilyResult, config: Any) -> FamilyResult:
+        """``result`` graded under ``config``: new findings, and any verdict its tables keep
+        read again (override when the tables hold verdicts, as fairness's tests do)."""
+        return dataclasses.replace(result, findings=list(self.grade(result, config)))
 
     def view(self, bundle: AuditBundle, result: FamilyResult) -> Section:
         """This family's section of the report and the dashboard."""

@@ -7,15 +7,15 @@ model, the data or torch (``deepaudit regrade``).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from deepaudit.errors import described, parameter_error
+from deepaudit.errors import parameter_error
 from deepaudit.families import find_family
 from deepaudit.results import AuditBundle
+from deepaudit.schema import SchemaError
 
 
 def severity_against(
@@ -56,11 +56,19 @@ def parse_limits(settings: Iterable[str]) -> dict[str, dict[str, Any]]:
     return limits
 
 
+OLD_RESULT_MESSAGE = (
+    "The {family} result of this bundle was saved by an older deepaudit (result schema "
+    "{found}; this one writes {current}) and lacks what re-grading reads: re-run the audit "
+    "to re-grade it."
+)
+
+
 def regrade(bundle: AuditBundle, limits: Mapping[str, Mapping[str, Any]]) -> AuditBundle:
-    """The bundle's findings graded again under its saved settings with ``limits``
-    changed (``{"fairness": {"max_difference": 0.05}}``): pure, from the saved results
-    alone (no model, no data, no torch). The returned bundle shares the results' data and
-    records the new limits in its config."""
+    """The bundle graded again with some families' limits changed
+    (``{"fairness": {"max_difference": 0.05}}``): pure, from the saved results alone (no
+    model, no data, no torch). Each family named is graded under its saved settings with
+    those limits (findings, and the verdicts its tables keep); the others are left as
+    saved. The returned bundle records the new limits in its config and provenance."""
     unknown = sorted(set(limits) - set(bundle.families))
     if unknown:
         raise parameter_error(
@@ -70,24 +78,22 @@ def regrade(bundle: AuditBundle, limits: Mapping[str, Mapping[str, Any]]) -> Aud
             unknown,
         )
     saved = bundle.config.get("options") or {}
-    options = {}
-    families = {}
-    for name, result in bundle.families.items():
+    options = dict(saved)
+    families = dict(bundle.families)
+    for name, changed in limits.items():
+        result = bundle.families[name]
         family = find_family(name)
         if family is None:
-            if name in limits:
-                raise parameter_error(
-                    "limits",
-                    "regrade",
-                    "families installed here",
-                    described(f"{name!r} (not installed)"),
-                )
-            families[name] = result
-            options[name] = saved.get(name, {})
-            continue
-        config = family.config_class.with_limits(saved.get(name) or {}, limits.get(name, {}))
-        graded = dataclasses.replace(result, findings=list(family.grade(result, config)))
-        families[name] = graded
+            raise parameter_error(
+                "limits", "regrade", "families installed here", f"{name!r} (not installed)"
+            )
+        current = family.result_class.SCHEMA_VERSION
+        if (result.saved_version or current) < current:
+            raise SchemaError(
+                OLD_RESULT_MESSAGE.format(family=name, found=result.saved_version, current=current)
+            )
+        config = family.config_class.with_limits(saved.get(name) or {}, changed)
+        families[name] = family.regrade(result, config)
         options[name] = config.to_dict()
     return AuditBundle(
         target=dict(bundle.target),

@@ -252,6 +252,8 @@ class FamilyResult:
     seconds: float = 0.0
     model_evaluations: int = 0
     notes: list[str] = field(default_factory=list)
+    #: The schema version this result was saved with (older ones were migrated on load).
+    saved_version: int | None = field(default=None, compare=False, repr=False)
 
     SCHEMA_VERSION: ClassVar[int] = 1
     TABLES: ClassVar[Mapping[str, type]] = {}
@@ -333,8 +335,13 @@ class FamilyResult:
 
     @classmethod
     def migrate(cls, data: Mapping) -> dict:
-        """A saved result of any older version of this class, as the current version."""
+        """A saved result of any older version of this class, as the current version.
+
+        The generic class (a family this installation does not know, such as another
+        user's plugin) keeps the result as it was saved, whatever its version."""
         document = dict(data)
+        if not cls.declared():
+            return document
         version = document.get("schema_version", 1)
         if not isinstance(version, int) or isinstance(version, bool):
             raise SchemaError(
@@ -361,6 +368,7 @@ class FamilyResult:
         check_values("a family result", data, _RESULT_FIELDS)
         if "family" not in data:
             raise SchemaError("a family result lacks 'family'")
+        saved_version = data.get("schema_version", 1)
         data = cls.migrate(data)
         names = data.get("arrays", {})
         prefix = data["family"] + "/"
@@ -379,6 +387,7 @@ class FamilyResult:
             seconds=float(data.get("seconds", 0.0)),
             model_evaluations=int(data.get("model_evaluations", 0)),
             notes=[str(n) for n in data.get("notes", [])],
+            saved_version=saved_version,
         )
         result.check_schema()
         return result

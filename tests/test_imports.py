@@ -118,3 +118,14 @@ def test_the_schema_and_results_modules_import_only_numpy_and_the_standard_libra
             if name.split(".")[0] not in sys.stdlib_module_names
         }
         assert third_party <= {"numpy", "deepaudit", "pandas"}, module
+
+
+def test_a_lazy_name_is_not_shadowed_by_a_submodule_of_the_same_name():
+    code = (
+        "from deepaudit.audit.generative import memorisation\n"
+        "import deepaudit.audit.generative.copies\n"
+        "from deepaudit.audit.generative import memorisation as again\n"
+        "assert callable(memorisation) and memorisation.__name__ == 'memorisation'\n"
+        "assert again is memorisation\n"
+    )
+    modules_after(code)  # raises if the assertions fail

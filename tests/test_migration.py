@@ -85,3 +85,21 @@ def test_a_version_1_bundle_saves_as_version_2_and_loads_again(tmp_path):
     assert document["schema_version"] == 2
     assert {r["schema_version"] for r in document["families"].values()} == {2}
     assert da.load_bundle(tmp_path / "again").findings == bundle.findings
+
+
+def test_a_result_of_a_family_not_installed_here_loads_as_it_was_saved(tmp_path):
+    from deepaudit.results import FamilyResult
+
+    bundle = da.load_bundle(unpack("transformer", tmp_path))
+    bundle.families["elsewhere"] = FamilyResult(
+        "elsewhere", metrics={"gap": 0.3}, tables={"rows": [{"anything": 1}]}
+    )
+    bundle.save(tmp_path / "with-plugin")
+    path = tmp_path / "with-plugin" / "bundle.json"
+    document = json.loads(path.read_text())
+    document["families"]["elsewhere"]["schema_version"] = 3  # the plugin's own version
+    path.write_text(json.dumps(document))
+    loaded = da.load_bundle(tmp_path / "with-plugin")
+    assert type(loaded["elsewhere"]) is FamilyResult
+    assert loaded["elsewhere"].tables == {"rows": [{"anything": 1}]}
+    assert "elsewhere" in render_html(loaded)

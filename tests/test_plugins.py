@@ -186,3 +186,14 @@ def test_installed_plugins_are_loaded_from_their_entry_point_once(monkeypatch):
         assert "npv" in list_metrics() and calls == ["deepaudit.plugins"]
     finally:
         unregister_metric("npv")
+
+
+def test_names_that_would_collide_with_a_table_column_are_refused():
+    from deepaudit.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="a name no built-in method or table column has"):
+        da.register_attribution("random", lambda *a: None)
+    with pytest.raises(ValidationError, match="a name no built-in metric or table column has"):
+        da.register_metric("small", lambda tp, fp, fn, tn: tp)
+    with pytest.raises(ValidationError, match="nor ending in _low or _high"):
+        da.register_metric("npv_low", lambda tp, fp, fn, tn: tp)

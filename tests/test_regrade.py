@@ -41,7 +41,12 @@ def test_regrading_under_the_saved_limits_gives_back_the_saved_findings(fixture,
     bundle = every_family(request.getfixturevalue(fixture))
     bundle.save(tmp_path / "run")
     loaded = da.load_bundle(tmp_path / "run")
-    again = regrade(loaded, {})
+    saved = loaded.config["options"]
+    same = {  # every family graded again, each limit set to its saved value
+        name: {k: saved[name][k] for k in da.get_family(name).config_class.LIMITS}
+        for name in loaded.families
+    }
+    again = regrade(loaded, same)
     for name in bundle.families:
         assert again[name].findings == bundle[name].findings, name
     assert changes(loaded, again) == []
@@ -80,6 +85,14 @@ def test_a_stricter_limit_turns_a_small_gap_into_a_fail(small_gap):
     assert after.evidence.value == before.evidence.value  # the measurement is unchanged
     assert ("fairness.demographic_parity", "pass", "fail") in changes(bundle, stricter)
     assert stricter.config["options"]["fairness"]["max_difference"] == 0.01
+    # the verdicts the tables keep follow the new limit too
+    tests = stricter["fairness"].table("disparity_tests")
+    row = tests[tests["check"] == "demographic_parity"].iloc[0]
+    assert row["severity"] == "fail" and row["threshold"] == 0.01
+    assert stricter["fairness"].metrics["n_failed"] > bundle["fairness"].metrics["n_failed"]
+    saved_tests = bundle["fairness"].table("disparity_tests")
+    differences = saved_tests[saved_tests["limit"] == "max_difference"]
+    assert differences["threshold"].eq(0.1).all()  # the saved bundle is untouched
     # a limit between the interval's ends cannot decide
     straddled = regrade(bundle, {"fairness": {"max_difference": (low + high) / 2}})
     assert _dp(straddled).severity == "inconclusive"
@@ -132,9 +145,31 @@ def test_limits_are_parsed_from_the_command_line_form():
         parse_limits(["max_difference=0.05"])
 
 
-def test_a_version_1_bundle_says_why_it_cannot_be_regraded(tmp_path):
+@pytest.mark.parametrize("family", ["overview", "explain", "fairness", "robustness"])
+def test_a_version_1_bundle_says_why_it_cannot_be_regraded(family, tmp_path):
     bundle = da.load_bundle(unpack("transformer", tmp_path))
-    with pytest.raises(
-        DeepAuditError, match=r"older deepaudit \(result schema 1\); re-run the audit"
-    ):
-        regrade(bundle, {"fairness": {"max_difference": 0.05}})
+    limit = da.get_family(family).config_class.LIMITS[0]
+    value = bundle.config["options"][family][limit]
+    with pytest.raises(DeepAuditError) as info:
+        regrade(bundle, {family: {limit: value}})
+    assert str(info.value) == (
+        f"The {family} result of this bundle was saved by an older deepaudit (result schema 1; "
+        "this one writes 2) and lacks what re-grading reads: re-run the audit to re-grade it."
+    )
+
+
+def test_only_the_families_named_are_graded_again(small_gap, tmp_path):
+    bundle = da.load_bundle(small_gap)
+    same = regrade(bundle, {})
+    assert same["fairness"] is bundle["fairness"]  # nothing to re-grade: the saved result
+
+
+def test_saved_settings_naming_a_method_this_session_does_not_know_still_regrade(tmp_path):
+    from deepaudit.configs import Config
+
+    saved = {**da.ExplainConfig().to_dict(), "methods": ["a_method_registered_elsewhere"]}
+    config = da.ExplainConfig.with_limits(saved, {"min_stability": 0.9})
+    assert config.methods == ("a_method_registered_elsewhere",) and config.min_stability == 0.9
+    assert isinstance(config, Config)
+    with pytest.raises(ValidationError, match="'min_stability' parameter of ExplainConfig"):
+        da.ExplainConfig.with_limits(saved, {"min_stability": 5.0})

@@ -36,5 +36,10 @@ class Explain(Family):
 
         return grade_explain(result, config)
 
+    def regrade(self, result, config):
+        from deepaudit.audit.explain.grade import refresh_verdicts
+
+        return refresh_verdicts(result, config)
+
 
 FAMILY = Explain()

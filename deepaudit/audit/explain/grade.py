@@ -3,12 +3,39 @@ sentence per check, with the view of its evidence."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from deepaudit.audit.explain.config import ExplainConfig
 from deepaudit.results import Evidence, FamilyResult, Finding
 
 FAMILY = "explain"
+
+
+def sanity_verdict(randomisation: float, config: ExplainConfig) -> str:
+    """The randomisation check of one method: ``n/a`` when it did not run."""
+    if not _finite(randomisation):
+        return "n/a"
+    return "fail" if randomisation > config.max_randomisation_similarity else "pass"
+
+
+def refresh_verdicts(result: FamilyResult, config: ExplainConfig) -> FamilyResult:
+    """``result`` with its quality table's sanity verdicts read again under ``config``."""
+    quality = [
+        {
+            **r,
+            "sanity": "n/a"
+            if r["method"] == "random"
+            else sanity_verdict(r["randomisation"], config),
+        }
+        for r in result.tables.get("quality", [])
+    ]
+    tables = {**result.tables, "quality": quality} if quality else dict(result.tables)
+    metrics = dict(result.metrics)
+    if quality:
+        metrics["sanity_failures"] = sum(r["sanity"] == "fail" for r in quality)
+    refreshed = dataclasses.replace(result, tables=tables, metrics=metrics)
+    return dataclasses.replace(refreshed, findings=grade_explain(refreshed, config))
 
 
 def grade_explain(result: FamilyResult, config: ExplainConfig) -> list[Finding]:

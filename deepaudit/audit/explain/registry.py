@@ -107,6 +107,19 @@ class MethodSpec:
         return None if self.requires is None else self.requires(case)
 
 
+#: Names a method may not take: the random reference method, and the columns of the
+#: tables that hold one column per method.
+RESERVED_NAMES = (
+    "random",
+    "permutation",
+    "feature",
+    "kind",
+    "sensitive",
+    "sample",
+    "position",
+    "token",
+)
+
 _REGISTERED: dict[str, MethodSpec] = {}
 
 
@@ -169,8 +182,15 @@ def register_attribution(
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise parameter_error("name", "register_attribution", "a Python identifier", name)
-    if name in BUILTIN_METHODS:
-        raise parameter_error("name", "register_attribution", "a name no built-in method has", name)
+    if name in BUILTIN_METHODS or name in RESERVED_NAMES:
+        raise parameter_error(
+            "name",
+            "register_attribution",
+            "a name no built-in method or table column has (not "
+            + ", ".join(map(repr, RESERVED_NAMES))
+            + ")",
+            name,
+        )
     bad = [m for m in modalities if m not in MODALITIES] if isinstance(modalities, tuple) else 1
     if bad or not modalities:
         raise parameter_error(

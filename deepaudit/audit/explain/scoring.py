@@ -15,6 +15,7 @@ import numpy as np
 from deepaudit.audit.explain import quality
 from deepaudit.audit.explain.case import Case
 from deepaudit.audit.explain.config import ExplainConfig
+from deepaudit.audit.explain.grade import sanity_verdict
 
 
 def _relative_gap(attribution) -> float:
@@ -101,9 +102,7 @@ def quality_table(
                 "infidelity": infidelity,
                 "sensitivity": sensitivity,
                 "randomisation": randomisation,
-                "sanity": "n/a"
-                if not np.isfinite(randomisation)
-                else ("fail" if randomisation > config.max_randomisation_similarity else "pass"),
+                "sanity": sanity_verdict(randomisation, config),
                 "completeness_gap": _relative_gap(run["attribution"]),
                 "stability": stability,
                 "seconds": run["seconds"],

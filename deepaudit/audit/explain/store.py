@@ -15,6 +15,10 @@ def _classes_text(case: Case) -> list[str]:
     return [names[c] if names and c < len(names) else str(c) for c in case.classes.tolist()]
 
 
+#: The samples table's own columns (a sensitive attribute of the same name is renamed).
+SAMPLE_COLUMNS = ("sample", "index", "explained_output", "label")
+
+
 def samples_table(case: Case) -> list[dict]:
     """One row per explained sample: its index, explained output, label and groups."""
     labels = case.target.labels
@@ -27,7 +31,9 @@ def samples_table(case: Case) -> list[dict]:
             row["label"] = names[label] if names and label < len(names) else str(label)
         if case.groups is not None:
             for attribute in case.groups.columns:
-                row[attribute] = str(case.groups[attribute].iloc[i])
+                # an attribute named like a column of the table keeps both
+                key = attribute if attribute not in SAMPLE_COLUMNS else f"{attribute} (group)"
+                row[key] = str(case.groups[attribute].iloc[i])
         rows.append(row)
     return rows
 

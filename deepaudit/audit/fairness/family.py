@@ -41,5 +41,10 @@ class Fairness(Family):
 
         return grade_fairness(result, config)
 
+    def regrade(self, result, config):
+        from deepaudit.audit.fairness.grade import refresh_verdicts
+
+        return refresh_verdicts(result, config)
+
 
 FAMILY = Fairness()

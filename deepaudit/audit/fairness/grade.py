@@ -11,6 +11,7 @@ tables' verdicts with :func:`decide_tests`, so the tables and the findings agree
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 
@@ -136,6 +137,54 @@ def grade_fairness(result: FamilyResult, config: FairnessConfig) -> list[Finding
     if tables.get("class_shares") and config.n_bootstrap > 0:
         found += coverage_findings(result, config)
     return found
+
+
+def refresh_verdicts(result: FamilyResult, config: FairnessConfig) -> FamilyResult:
+    """``result`` with the verdicts its tables and metrics keep read again under
+    ``config`` (what ``deepaudit regrade`` saves beside the new findings)."""
+    tables = dict(result.tables)
+    metrics = dict(result.metrics)
+    if "disparity_tests" in tables:
+        tables["disparity_tests"] = decide_tests(tables["disparity_tests"], config)
+        metrics["n_failed"] = sum(r["severity"] == "fail" for r in tables["disparity_tests"])
+        metrics["correction"] = config.correction
+    if tables.get("counterfactual_summary"):
+        tables["counterfactual_summary"] = decide_tests(
+            tables["counterfactual_summary"],
+            config,
+            value_key="changed_share",
+            low_key="changed_share_low",
+            high_key="changed_share_high",
+            table="counterfactual_summary",
+        )
+    if tables.get("identity_pairs") and config.n_bootstrap > 0:
+        tables["identity_pairs"] = decide_tests(
+            tables["identity_pairs"],
+            config,
+            value_key="abs_mean_shift",
+            low_key="abs_low",
+            high_key="abs_high",
+            table="identity_pairs",
+        )
+    if tables.get("identity_data_swaps"):
+        tables["identity_data_swaps"] = [
+            {**r, "threshold": config.max_flip_rate} if "threshold" in r else r
+            for r in tables["identity_data_swaps"]
+        ]
+    if tables.get("class_shares") and config.n_bootstrap > 0:
+        tables["class_shares"] = decide_tests(
+            tables["class_shares"],
+            config,
+            value_key="share_ratio",
+            low_key="share_ratio_low",
+            high_key="share_ratio_high",
+            table="class_shares",
+        )
+        metrics["under_represented"] = [
+            r["class"] for r in tables["class_shares"] if r["severity"] == "fail"
+        ]
+    refreshed = dataclasses.replace(result, tables=tables, metrics=metrics)
+    return dataclasses.replace(refreshed, findings=grade_fairness(refreshed, config))
 
 
 # -- disparities --------------------------------------------------------------------------

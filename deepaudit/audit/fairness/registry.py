@@ -81,6 +81,9 @@ class GroupMetric:
         return f"{self.name}_parity"
 
 
+#: The group-metrics table's own columns, which a metric may not be named.
+RESERVED_NAMES = ("grouping", "class", "group", "count", "small")
+
 _REGISTERED: dict[str, GroupMetric] = {}
 
 
@@ -137,8 +140,15 @@ def register_metric(
     owner = "register_metric"
     if not isinstance(name, str) or not name.isidentifier():
         raise parameter_error("name", owner, "a Python identifier", name)
-    if name in BUILTIN_METRICS or name == "count":
-        raise parameter_error("name", owner, "a name no built-in metric has", name)
+    if name in BUILTIN_METRICS or name in RESERVED_NAMES or name.endswith(("_low", "_high")):
+        raise parameter_error(
+            "name",
+            owner,
+            "a name no built-in metric or table column has (not "
+            + ", ".join(map(repr, RESERVED_NAMES))
+            + ", nor ending in _low or _high)",
+            name,
+        )
     if not isinstance(tested, bool):
         raise parameter_error("tested", owner, "a bool", tested)
 

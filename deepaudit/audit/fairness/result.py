@@ -345,7 +345,11 @@ def _v1_to_v2(document: dict) -> dict:
             fixed = []
             for row in rows:
                 row = dict(row)
-                limit = _V1_LIMITS[name] or _V1_LIMIT_OF_CHECK.get(row.get("check"), "")
+                # a registered metric's test is read against max_difference, as every
+                # difference test is
+                limit = _V1_LIMITS[name] or _V1_LIMIT_OF_CHECK.get(
+                    row.get("check"), "max_difference"
+                )
                 row.setdefault("limit", limit)
                 row.setdefault("higher_is_worse", name != "class_shares")
                 fixed.append(row)

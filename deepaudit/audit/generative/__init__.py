@@ -19,6 +19,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "GenerativeConfig": ".config",
         "GenerativeResult": ".result",
         "FAMILY": ".family",
+        "applies_to": ".family",
         "grade_generative": ".grade",
         "run_generative": ".run",
         "frechet_distance": ".fidelity",
@@ -26,8 +27,8 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "knn_radii": ".fidelity",
         "mean_pairwise_distance": ".fidelity",
         "prdc": ".fidelity",
-        "Memorisation": ".memorisation",
-        "memorisation": ".memorisation",
+        "Memorisation": ".copies",
+        "memorisation": ".copies",
         "feature_contributions": ".reconstruction",
     },
 )

@@ -8,6 +8,17 @@ from deepaudit.audit.generative.result import GenerativeResult
 from deepaudit.families import Family, Page
 
 
+def applies_to(target) -> str | None:
+    """``None`` when the generative family can audit ``target``, else why not."""
+    if target.kind == "classifier":
+        return "it audits generators and autoencoders."
+    if target.modality == "text":
+        return "distances and reconstruction errors between token ids are not meaningful."
+    if target.kind == "generator" and target.reference_data is None:
+        return "a generator needs reference_data (real samples to compare its samples with)."
+    return None
+
+
 class Generative(Family):
     name = "generative"
     title = "Generative: what the model makes, misses and copies"
@@ -21,13 +32,7 @@ class Generative(Family):
     page = Page("Generative", ":material/grid_view:", "generative.py")
 
     def applies_to(self, target):
-        if target.kind == "classifier":
-            return "it audits generators and autoencoders."
-        if target.modality == "text":
-            return "distances and reconstruction errors between token ids are not meaningful."
-        if target.kind == "generator" and target.reference_data is None:
-            return "a generator needs reference_data (real samples to compare its samples with)."
-        return None
+        return applies_to(target)
 
     def validate(self, target, config):
         from deepaudit.audit.generative.features import NO_LABEL_MODEL_MESSAGE, label_model

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from deepaudit.audit.generative.config import GenerativeConfig
+from deepaudit.audit.generative.copies import Memorisation, memorisation
 from deepaudit.audit.generative.features import (
     FeatureSpace,
     feature_space,
@@ -29,7 +30,6 @@ from deepaudit.audit.generative.fidelity import (
     mean_pairwise_distance,
     prdc,
 )
-from deepaudit.audit.generative.memorisation import Memorisation, memorisation
 from deepaudit.audit.generative.result import GenerativeResult
 from deepaudit.audit.generative.samples import interpolation_strips, jump_ratios
 from deepaudit.audit.target import Target

@@ -40,5 +40,10 @@ class Robustness(Family):
 
         return grade_robustness(result, config)
 
+    def regrade(self, result, config):
+        from deepaudit.audit.robustness.grade import refresh_verdicts
+
+        return refresh_verdicts(result, config)
+
 
 FAMILY = Robustness()

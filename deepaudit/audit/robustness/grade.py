@@ -9,6 +9,8 @@ value's interval against its limit.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from deepaudit.audit.robustness import sanity
@@ -352,6 +354,15 @@ def _autoencoder(result: FamilyResult, config: RobustnessConfig) -> list[Finding
                 )
             )
     return found
+
+
+def refresh_verdicts(result: FamilyResult, config: RobustnessConfig) -> FamilyResult:
+    """``result`` with its sanity table read again under ``config``'s limits."""
+    tables = dict(result.tables)
+    if "sanity" in tables:
+        tables["sanity"] = [c.row() for c in sanity_checks(result, config)]
+    refreshed = dataclasses.replace(result, tables=tables)
+    return dataclasses.replace(refreshed, findings=grade_robustness(refreshed, config))
 
 
 def sanity_checks(result: FamilyResult, config: RobustnessConfig) -> list[sanity.Check]:

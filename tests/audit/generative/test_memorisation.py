@@ -4,7 +4,7 @@ that learned the distribution."""
 import numpy as np
 import pytest
 
-from deepaudit.audit.generative.memorisation import memorisation
+from deepaudit.audit.generative.copies import memorisation
 from tests.audit.generative.generative_toys import CopyGenerator, audit, by_check
 
 
