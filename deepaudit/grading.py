@@ -18,6 +18,53 @@ from deepaudit.results import AuditBundle
 from deepaudit.schema import SchemaError
 
 
+def verdict(
+    value: float | None,
+    low: float | None,
+    high: float | None,
+    limit: float,
+    *,
+    higher_is_worse: bool,
+    warn: float | None = None,
+) -> str:
+    """The one rule every check is graded by: ``fail`` when the whole interval lies beyond
+    the limit, ``pass`` when it lies within, ``inconclusive`` otherwise (it straddles the
+    limit, or there is no value).
+
+    Without an interval (``low``/``high`` None) the value stands for it. With a ``warn``
+    limit (on the good side of ``limit``), a value that passes ``limit`` but lies beyond
+    ``warn`` is a ``warn``.
+    """
+    if value is None or not math.isfinite(float(value)):
+        return "inconclusive"
+    low = value if low is None else low
+    high = value if high is None else high
+    if not (math.isfinite(float(low)) and math.isfinite(float(high))):
+        return "inconclusive"
+    if higher_is_worse:
+        beyond, within = low > limit, high <= limit
+    else:
+        beyond, within = high < limit, low >= limit
+    if beyond:
+        return "fail"
+    if not within:
+        return "inconclusive"
+    if warn is not None and (value > warn if higher_is_worse else value < warn):
+        return "warn"
+    return "pass"
+
+
+def shown(value: float, limit: float, digits: int = 2, style: str = "f") -> str:
+    """``value`` with enough digits that it reads differently from ``limit`` when the two
+    differ (0.6988 against 0.70 shows as 0.699, not 0.70), so that the number printed
+    never contradicts the verdict."""
+    for d in range(digits, digits + 6):
+        text = f"{value:.{d}{style}}"
+        if value == limit or text != f"{limit:.{d}{style}}":
+            return text
+    return f"{value:.{digits + 6}{style}}"
+
+
 def severity_against(
     value: float | None, threshold: float, *, higher_is_worse: bool, warn_margin: float = 0.0
 ) -> str:

@@ -1,4 +1,10 @@
-"""Group metrics, disparities and their tests for a classifier, with bootstrap intervals."""
+"""Group metrics, disparities and their tests for a classifier, with intervals.
+
+Rates get Wilson intervals (bootstrap ones for the metrics that are not shares), and
+each disparity an interval from simultaneous intervals of the contrasts between groups
+(:mod:`.simultaneous`), so that it covers the true gap, 0 included. A test row keeps the
+contrasts of its statistic until :func:`finish_tests` has read every test of a check.
+"""
 
 from __future__ import annotations
 
@@ -20,24 +26,23 @@ from deepaudit.audit.fairness.metrics import (
     disparity_arrays,
     extreme_groups,
     group_metrics_frame,
+    rate_denominators,
 )
 from deepaudit.audit.fairness.registry import measures, tests
-from deepaudit.audit.fairness.stats import (
-    bootstrap_se,
-    excess_p_value,
-    percentile_interval,
-)
+from deepaudit.audit.fairness.simultaneous import Contrasts, contrasts, critical_value
 
 STATISTICS = ("difference", "ratio", "difference_to_overall", "ratio_to_overall")
 
 
 @dataclass
 class GroupTables:
-    """Rows of the group-metric, disparity and test tables of one or more groupings."""
+    """Rows of the group-metric, disparity and test tables of one or more groupings, and
+    the contrasts behind each test (until its interval is set)."""
 
     group_rows: list[dict] = field(default_factory=list)
     disparity_rows: list[dict] = field(default_factory=list)
     test_rows: list[dict] = field(default_factory=list)
+    test_contrasts: list[Contrasts | None] = field(default_factory=list)
     small_groups: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
 
@@ -50,8 +55,9 @@ def audit_cells(
     tables: GroupTables,
     bootstrap: str = "multinomial",
 ) -> None:
-    """Add one grouping's group metrics, disparities and tests (p-values against the
-    audit's limits, uncorrected), from its cell table (however it was folded)."""
+    """Add one grouping's group metrics, disparities and tests (the tests' intervals are
+    set by :func:`finish_tests`, once every grouping is in), from its cell table
+    (however it was folded)."""
     rates, overall = cell_rates(cells)
     analysis = GroupAnalysis(
         grouping.names, list(class_names), cells, rates, overall, options.threshold, options.n_bins
@@ -67,21 +73,27 @@ def audit_cells(
     if small:
         tables.small_groups[grouping.name] = small
     point = disparity_arrays(rates, overall, eligible)
-    boot = None
+    sets: dict[tuple[int, str, str], Contrasts] = {}
     if options.n_bootstrap > 0:
         boot_rates, boot_overall = bootstrap_rates(analysis, options.n_bootstrap, rng, bootstrap)
-        boot = disparity_arrays(boot_rates, boot_overall, eligible)
-        intervals = {
-            (measure, stat): percentile_interval(samples, options.confidence)
-            for measure, stats in boot.items()
-            for stat, samples in stats.items()
-        }
-        spread = {
-            (measure, stat): bootstrap_se(samples)
-            for measure, stats in boot.items()
-            for stat, samples in stats.items()
-        }
-        add_intervals(frame, boot_rates, boot_overall, options.confidence)
+        add_intervals(frame, boot_rates, boot_overall, options.confidence, analysis)
+        n = rate_denominators(cells.counts)
+        n_overall = rate_denominators(cells.counts.sum(axis=1))
+        for c in range(len(class_names)):
+            for measure, metrics in measures().items():
+                if measure not in point:
+                    continue
+                for stat in STATISTICS:
+                    sets[c, measure, stat] = contrasts(
+                        stat,
+                        [rates[m][c] for m in metrics],
+                        [boot_rates[m][:, c] for m in metrics],
+                        [float(overall[m][c]) for m in metrics],
+                        [boot_overall[m][:, c] for m in metrics],
+                        [n[m][c] for m in metrics],
+                        [float(n_overall[m][c]) for m in metrics],
+                        eligible,
+                    )
     frame.insert(0, "grouping", grouping.name)
     frame.insert(
         4, "small", (frame["group"] != OVERALL) & (frame["count"] < options.min_group_size)
@@ -97,9 +109,10 @@ def audit_cells(
             row = {"grouping": grouping.name, "class": class_name, "measure": measure}
             for stat in STATISTICS:
                 row[stat] = float(stats[stat][c])
-                if boot is not None:
-                    low, high = intervals[measure, stat]
-                    row[f"{stat}_low"], row[f"{stat}_high"] = float(low[c]), float(high[c])
+                if sets:
+                    found = sets[c, measure, stat]
+                    low, high = _interval(found, row[stat], options.confidence)
+                    row[f"{stat}_low"], row[f"{stat}_high"] = low, high
             row.update(
                 lowest_group=lowest,
                 highest_group=highest,
@@ -107,39 +120,45 @@ def audit_cells(
                 excluded_groups=excluded,
             )
             tables.disparity_rows.append(row)
-        if boot is None:
+        if not sets:
             continue
+        base_rates = rates["base_rate"][c]
         for check, measure, stat, higher_is_worse, threshold_name in tests():
             if not _tested(check, class_name, len(class_names) > 1):
                 continue
             value = float(point[measure][stat][c])
-            low, high = (float(b[c]) for b in intervals[measure, stat])
-            threshold = float(getattr(options, threshold_name))
             lowest, highest = extreme_groups(
                 rates[_first_metric(measure)][c], eligible, grouping.names
             )
-            se = float(spread[measure, stat][c])
-            tables.test_rows.append(
-                {
-                    "grouping": grouping.name,
-                    "class": class_name,
-                    "check": check,
-                    "statistic": f"{measure} {stat}",
-                    "value": value,
-                    "low": low,
-                    "high": high,
-                    "threshold": threshold,
-                    "higher_is_worse": higher_is_worse,
-                    "p_value": excess_p_value(
-                        value, se, threshold, higher_is_worse=higher_is_worse
-                    ),
-                    "lowest_group": lowest,
-                    "highest_group": highest,
-                    "n_groups": int(eligible.sum()),
-                    "se": se,
-                    "limit": threshold_name,
-                }
-            )
+            row = {
+                "grouping": grouping.name,
+                "class": class_name,
+                "check": check,
+                "statistic": f"{measure} {stat}",
+                "value": value,
+                "low": float("nan"),
+                "high": float("nan"),
+                "threshold": float(getattr(options, threshold_name)),
+                "higher_is_worse": higher_is_worse,
+                "lowest_group": lowest,
+                "highest_group": highest,
+                "n_groups": int(eligible.sum()),
+                "limit": threshold_name,
+                "attributes": grouping.name.count(" & ") + 1,
+            }
+            if measure == "demographic_parity" and lowest is not None:
+                names = list(grouping.names)
+                gap = float(base_rates[names.index(highest)] - base_rates[names.index(lowest)])
+                row["base_rate_gap"] = gap
+            tables.test_rows.append(row)
+            tables.test_contrasts.append(sets[c, measure, stat])
+
+
+def _interval(found: Contrasts, value: float, confidence: float) -> tuple[float, float]:
+    """The statistic's interval from its own contrasts alone (NaN when it is)."""
+    if not np.isfinite(value):
+        return float("nan"), float("nan")
+    return found.interval(critical_value(found.t_max(), confidence))
 
 
 def _tested(check: str, class_name: str, multiclass: bool) -> bool:

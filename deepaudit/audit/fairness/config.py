@@ -8,9 +8,12 @@ from dataclasses import dataclass, field
 from deepaudit._validation import NONE, InstanceOf, Interval, Names, OneOf, Satisfies, SubsetOf
 from deepaudit.configs import Config
 
-#: Multiple-comparison corrections, and bootstrap schemes (resample N rows with
-#: replacement, or weigh each row Poisson(1)).
-CORRECTIONS = ("holm", "bh", "none")
+#: How the many tests of a check are read together: with intervals simultaneous over
+#: all of them, or each alone; and bootstrap schemes (resample N rows with replacement,
+#: or weigh each row Poisson(1)).
+CORRECTIONS = ("simultaneous", "none")
+#: How a selection-rate gap that only mirrors the groups' base-rate gap is graded.
+MIRRORED = ("warn", "inconclusive", "as_measured")
 BOOTSTRAPS = ("multinomial", "poisson")
 
 IDENTITY_ATTRIBUTES = ("gender", "religion", "nationality", "ethnicity")
@@ -41,6 +44,8 @@ FAIRNESS_CONSTRAINTS = {
     "max_saved_rows": [Interval(int, 1, None)],
     "confidence": [Interval(float, 0, 1, closed="neither")],
     "correction": [OneOf(CORRECTIONS)],
+    "mirrored_parity": [OneOf(MIRRORED)],
+    "mirror_tolerance": [Interval(float, 0, 1)],
     "min_group_size": [Interval(int, 1, None)],
     "max_difference": [Interval(float, 0, 1)],
     "min_ratio": [Interval(float, 0, 1)],
@@ -85,10 +90,18 @@ class FairnessConfig(Config):
         threshold slider; above it, a seeded random sample of this many (the audit's
         own tables always cover every row).
     confidence
-        Level of the two-sided intervals; a test fails at ``(1 - confidence) / 2``.
+        Level of the two-sided intervals. A test fails when its whole interval lies
+        beyond its limit, passes when it lies within, and is inconclusive otherwise.
     correction
-        Multiple-comparison control over all disparity tests: ``"holm"`` (family-wise
-        error), ``"bh"`` (Benjamini–Hochberg false discovery rate) or ``"none"``.
+        ``"simultaneous"``: the intervals of a check's tests (one per grouping and class)
+        hold together at ``confidence`` (a max-T bootstrap over all their contrasts), so
+        the check's headline is not the luckiest of many tests; ``"none"``: each test's
+        interval holds alone.
+    mirrored_parity, mirror_tolerance
+        A selection-rate gap whose groups' base rates differ as much (within
+        ``mirror_tolerance`` of the gap, or 0.02) reflects the labels, not the decisions:
+        its demographic-parity test is graded ``"warn"`` (default), ``"inconclusive"``,
+        or ``"as_measured"``; the finding says so either way.
     min_group_size
         Smaller groups are reported, but take no part in disparities (their rates are
         noise), and a warning names them.
@@ -134,11 +147,13 @@ class FairnessConfig(Config):
 
     sensitive_features: tuple[str, ...] | None = None
     max_intersection_order: int = 2
-    n_bootstrap: int = 300
+    n_bootstrap: int = 1000
     bootstrap: str = "auto"
     max_saved_rows: int = 200_000
     confidence: float = 0.95
-    correction: str = "holm"
+    correction: str = "simultaneous"
+    mirrored_parity: str = "warn"
+    mirror_tolerance: float = 0.25
     min_group_size: int = 30
     max_difference: float = 0.1
     min_ratio: float = 0.8
@@ -164,7 +179,8 @@ class FairnessConfig(Config):
         "max_flip_rate",
         "max_score_shift",
         "min_share_ratio",
-        "correction",
+        "mirrored_parity",
+        "mirror_tolerance",
     )
 
     @classmethod
@@ -173,10 +189,10 @@ class FairnessConfig(Config):
 
     @classmethod
     def thorough(cls, **overrides) -> FairnessConfig:
-        """The thorough budgets (``deepaudit demo --full``): 1,000 resamples, every
+        """The thorough budgets (``deepaudit demo --full``): 2,000 resamples, every
         intersection, every alternative value, a finer trade-off curve, more samples."""
         budgets = {
-            "n_bootstrap": 1000,
+            "n_bootstrap": 2000,
             "max_intersection_order": 8,
             "max_counterfactuals": 100,
             "n_thresholds": 51,

@@ -23,9 +23,8 @@ import numpy as np
 import torch
 
 from deepaudit.audit.fairness.config import FairnessConfig
+from deepaudit.audit.fairness.metrics import wilson_interval
 from deepaudit.audit.fairness.stats import (
-    bootstrap_se,
-    excess_p_value,
     percentile_interval,
     resample_means,
 )
@@ -211,13 +210,8 @@ def flip_attributes(
             "mean_abs_shift": float(np.abs(shift).mean()),
             "threshold": options.max_flip_rate,
         }
-        boot = _add_intervals(summary, changed, shift, options, rng)
-        if boot is not None:
-            se = float(bootstrap_se(boot[:, 0]))
-            summary["p_value"] = excess_p_value(
-                summary["changed_share"], se, options.max_flip_rate, higher_is_worse=True
-            )
-            summary["se"] = se
+        _add_intervals(summary, changed, shift, options, rng)
+
         tables.summary_rows.append(summary)
 
 
@@ -244,9 +238,12 @@ def _add_intervals(
         return None
     boot = resample_means(np.column_stack([changed, shift]), options.n_bootstrap, rng)
     low, high = percentile_interval(boot, options.confidence)
+    # A share of changed outputs (each sample's in [0, 1]) gets Wilson's interval, which
+    # keeps a width when nothing, or everything, changed.
+    share_low, share_high = wilson_interval(float(changed.mean()), len(changed), options.confidence)
     row.update(
-        changed_share_low=float(low[0]),
-        changed_share_high=float(high[0]),
+        changed_share_low=float(share_low),
+        changed_share_high=float(share_high),
         mean_shift_low=float(low[1]),
         mean_shift_high=float(high[1]),
     )

@@ -24,10 +24,11 @@ from deepaudit.audit.fairness.metrics import (
     anomaly_rates,
     anomaly_sums,
     extreme_groups,
+    wilson_interval,
 )
+from deepaudit.audit.fairness.simultaneous import Contrasts, contrasts, critical_value
 from deepaudit.audit.fairness.stats import (
     bootstrap_se,
-    excess_p_value,
     percentile_interval,
     poisson_resample_cells,
     resample_means,
@@ -83,23 +84,12 @@ def class_coverage(
         if true_share is not None:
             row["reference_true_share"] = float(true_share[c])
         if boot is not None:
-            share_low, share_high = percentile_interval(boot[0][:, c], options.confidence)
-            low, high = percentile_interval(boot[1][:, c], options.confidence)
-            row.update(
-                generated_share_low=float(share_low),
-                generated_share_high=float(share_high),
-                share_ratio_low=float(low),
-                share_ratio_high=float(high),
-                p_value=excess_p_value(
-                    float(ratio),
-                    float(bootstrap_se(boot[1][:, c])),
-                    options.min_share_ratio,
-                    higher_is_worse=False,
-                ),
-                se=float(bootstrap_se(boot[1][:, c])),
-            )
+            share_low, share_high = wilson_interval(gen_share[c], n_gen, options.confidence)
+            row.update(generated_share_low=float(share_low), generated_share_high=float(share_high))
         row.update(limit="min_share_ratio", higher_is_worse=False)
         rows.append(row)
+    if boot is not None:
+        _share_ratio_intervals(rows, boot[1], options)
     return {
         "label_model": target.label_model_name,
         "rows": rows,
@@ -113,6 +103,27 @@ def class_coverage(
     }
 
 
+def _share_ratio_intervals(rows: list[dict], draws: np.ndarray, options: FairnessConfig) -> None:
+    """Intervals of each class's share ratio (generated over reference share): from the
+    same resamples for every class, simultaneous over the classes
+    (``correction="simultaneous"``) or each alone."""
+    point = np.array([r["share_ratio"] for r in rows])
+    valid = np.isfinite(point)
+    lows = np.full(len(rows), np.nan)
+    highs = np.full(len(rows), np.nan)
+    if valid.any():
+        if options.correction == "simultaneous":
+            se = np.maximum(np.nan_to_num(bootstrap_se(draws[:, valid]), nan=0.0), 1e-12)
+            found = Contrasts("difference", point[valid], draws[:, valid], se)
+            c = critical_value(found.t_max(), options.confidence)
+            lows[valid] = np.maximum(point[valid] - c * se, 0.0)
+            highs[valid] = point[valid] + c * se
+        else:
+            lows[valid], highs[valid] = percentile_interval(draws[:, valid], options.confidence)
+    for row, low, high in zip(rows, lows, highs, strict=True):
+        row.update(share_ratio_low=float(low), share_ratio_high=float(high))
+
+
 # -- autoencoder groups -----------------------------------------------------------------
 
 
@@ -120,6 +131,7 @@ def class_coverage(
 class AnomalyTables:
     group_rows: list[dict] = field(default_factory=list)
     test_rows: list[dict] = field(default_factory=list)
+    test_contrasts: list = field(default_factory=list)
     small_groups: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
 
@@ -234,35 +246,46 @@ def audit_anomaly_grouping(
         for metric in ANOMALY_METRICS:
             row[metric] = float(overall[metric] if index is None else rates[metric][index])
             if boot_rates is not None:
-                samples = boot_overall[metric] if index is None else boot_rates[metric][:, index]
-                low, high = percentile_interval(samples, options.confidence)
+                if metric == "flag_rate":  # a share of the group: Wilson's interval
+                    n = count.sum() if index is None else count[index]
+                    low, high = wilson_interval(row[metric], n, options.confidence)
+                else:
+                    samples = (
+                        boot_overall[metric] if index is None else boot_rates[metric][:, index]
+                    )
+                    low, high = percentile_interval(samples, options.confidence)
                 row[f"{metric}_low"], row[f"{metric}_high"] = float(low), float(high)
         tables.group_rows.append(row)
     if boot is None:
         return
     lowest, highest = extreme_groups(rates["flag_rate"], eligible, grouping.names)
     for check, stat, higher_is_worse, threshold_name in ANOMALY_TESTS:
-        value = float(point[stat])
-        low, high = percentile_interval(boot[stat], options.confidence)
-        limit = float(getattr(options, threshold_name))
+        found = contrasts(
+            stat,
+            [rates["flag_rate"]],
+            [boot_rates["flag_rate"]],
+            [float(overall["flag_rate"])],
+            [boot_overall["flag_rate"]],
+            [count],
+            [float(count.sum())],
+            eligible,
+        )
         tables.test_rows.append(
             {
                 "grouping": grouping.name,
                 "class": "",
                 "check": check,
                 "statistic": f"flag rate {stat}",
-                "value": value,
-                "low": float(low),
-                "high": float(high),
-                "threshold": limit,
+                "value": float(point[stat]),
+                "low": float("nan"),
+                "high": float("nan"),
+                "threshold": float(getattr(options, threshold_name)),
                 "higher_is_worse": higher_is_worse,
-                "p_value": excess_p_value(
-                    value, float(bootstrap_se(boot[stat])), limit, higher_is_worse=higher_is_worse
-                ),
                 "lowest_group": lowest,
                 "highest_group": highest,
                 "n_groups": int(eligible.sum()),
-                "se": float(bootstrap_se(boot[stat])),
                 "limit": threshold_name,
+                "attributes": grouping.name.count(" & ") + 1,
             }
         )
+        tables.test_contrasts.append(found)

@@ -1,12 +1,11 @@
 """The fairness family's findings, graded from its saved result and the limits.
 
-Every test row holds a measurement (the value, its interval and bootstrap standard error)
-and the name of the config limit it is read against (``limit``). Grading computes the
-one-sided p-value of the excess over that limit, corrects the p-values over the tests of
-each check (Holm or Benjamini–Hochberg), and decides each test: ``fail`` when the
-interval lies beyond the limit and the excess survives the correction, ``pass`` when the
-interval lies inside, ``inconclusive`` otherwise. The audit itself fills the saved
-tables' verdicts with :func:`decide_tests`, so the tables and the findings agree.
+Every test row holds a measurement (the value and its interval: simultaneous over the
+tests of its check, see :mod:`.simultaneous`) and the name of the config limit it is
+read against (``limit``). Grading reads each by the one rule: ``fail`` when the whole
+interval lies beyond the limit, ``pass`` when it lies inside, ``inconclusive`` otherwise.
+The audit itself fills the saved tables' verdicts with :func:`decide_tests`, so the
+tables and the findings agree.
 """
 
 from __future__ import annotations
@@ -15,10 +14,9 @@ import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 
-import numpy as np
-
 from deepaudit.audit.fairness.config import FairnessConfig
-from deepaudit.audit.fairness.stats import adjust_p_values, decide, excess_p_value
+from deepaudit.errors import plural
+from deepaudit.grading import shown, verdict
 from deepaudit.results import SEVERITIES, Evidence, FamilyResult, Finding
 from deepaudit.results import SEVERITY_RANK as RANK
 from deepaudit.schema import SchemaError
@@ -51,8 +49,8 @@ def check_text(check: str) -> str:
 
 
 REGRADE_NEEDS_SE = (
-    "{table} of this bundle lacks the bootstrap standard errors ('se') that re-grading "
-    "needs: it was written by an older deepaudit (result schema 1); re-run the audit"
+    "{table} of this bundle lacks the intervals re-grading reads: it was written by an "
+    "older deepaudit (result schema 1); re-run the audit"
 )
 
 
@@ -65,56 +63,44 @@ def decide_tests(
     high_key: str = "high",
     table: str = "disparity_tests",
 ) -> list[dict]:
-    """Copies of the test ``rows`` with ``threshold``, ``p_value``, ``p_adjusted`` and
-    ``severity`` read against the limits in ``config``. The correction runs over the
-    tests of each check (a check is one question, asked of every grouping and class)."""
+    """Copies of the test ``rows`` with ``threshold`` and ``severity`` read against the
+    limits in ``config``, by the one rule (:func:`deepaudit.grading.verdict`): fail when
+    the whole interval lies beyond the limit, pass when within, inconclusive otherwise.
+
+    A demographic-parity test whose groups' base rates differ as much as their selection
+    rates (``mirrors_base_rate``) is graded as ``config.mirrored_parity`` says."""
     decided = [dict(r) for r in rows]
     for row in decided:
+        if "p_adjusted" in row and "low" not in row and low_key == "low":
+            raise SchemaError(REGRADE_NEEDS_SE.format(table=table))
         threshold = float(getattr(config, row["limit"]))
         row["threshold"] = threshold
-        if "se" not in row:
-            if "p_value" in row:  # a test from result schema 1
-                raise SchemaError(REGRADE_NEEDS_SE.format(table=table))
-            continue
-        value = row[value_key]
-        row["p_value"] = (
-            math.nan
-            if row["se"] is None
-            else excess_p_value(
-                value, float(row["se"]), threshold, higher_is_worse=row["higher_is_worse"]
-            )
-        )
-    adjusted = np.full(len(decided), np.nan)
-    checks = [r.get("check", "") for r in decided]
-    for check in dict.fromkeys(checks):
-        mine = [i for i, c in enumerate(checks) if c == check]
-        adjusted[mine] = adjust_p_values(
-            [decided[i].get("p_value", math.nan) for i in mine], config.correction
-        )
-    for row, p in zip(decided, adjusted, strict=True):
-        row["p_adjusted"] = float(p)
-        row["severity"] = decide(
+        row["severity"] = verdict(
             row[value_key],
             row.get(low_key, math.nan),
             row.get(high_key, math.nan),
-            row["threshold"],
+            threshold,
             higher_is_worse=row["higher_is_worse"],
-            p_adjusted=float(p),
-            confidence=config.confidence,
         )
+        if "base_rate_gap" in row:
+            row["mirrors_base_rate"] = mirrors(row[value_key], row["base_rate_gap"], config)
+            if (
+                row["mirrors_base_rate"]
+                and row["severity"] == "fail"
+                and config.mirrored_parity != "as_measured"
+            ):
+                row["severity"] = config.mirrored_parity
     return decided
 
 
-def decide_single(value: float, low: float, high: float, limit: float, confidence: float) -> str:
-    """A single test (no correction): fail when the interval lies beyond the limit."""
-    return decide(
-        value,
-        low,
-        high,
-        limit,
-        higher_is_worse=True,
-        p_adjusted=0.0 if low > limit else 1.0,
-        confidence=confidence,
+def mirrors(gap: float, base_rate_gap: float, config: FairnessConfig) -> bool:
+    """Whether a selection-rate gap is the groups' base-rate gap again: the group
+    selected more often is also the one more often positive, by as much (within
+    ``mirror_tolerance`` of the gap, or 0.02)."""
+    if not (math.isfinite(gap) and math.isfinite(base_rate_gap)) or gap <= 0:
+        return False
+    return base_rate_gap > 0 and abs(gap - base_rate_gap) <= max(
+        0.02, config.mirror_tolerance * gap
     )
 
 
@@ -198,28 +184,48 @@ def excess(row: Mapping, value_key: str = "value") -> float:
 
 
 def worst(rows: Sequence[Mapping], value_key: str = "value") -> Mapping:
-    """The worst row: the worst severity, then the largest excess over the threshold."""
-    return min(rows, key=lambda r: (RANK[r["severity"]], -excess(r, value_key)))
+    """The worst row: the worst severity; among those, the test of the fewest attributes
+    (a marginal before the intersections that contain it), then the largest excess."""
+    return min(
+        rows,
+        key=lambda r: (RANK[r["severity"]], r.get("attributes", 1), -excess(r, value_key)),
+    )
 
 
-def verdict(row: Mapping, low: float, high: float) -> str:
+def verdict_text(row: Mapping, digits: int = 3) -> str:
+    """The verdict in words, with the interval and the limit it is read against."""
     severity = row["severity"]
     if severity == "fail":
         return "beyond the limit"
-    if severity == "pass":
+    if severity in ("pass", "warn") and not row.get("mirrors_base_rate"):
         return "within the limit"
+    low, high = row.get("low", math.nan), row.get("high", math.nan)
     if not (math.isfinite(low) and math.isfinite(high)):
         return "not enough data to tell"
-    beyond = low > row["threshold"] if row["higher_is_worse"] else high < row["threshold"]
-    if beyond:
-        return "beyond the limit, but not after correcting for the number of tests"
+    if row.get("mirrors_base_rate"):
+        beyond = low > row["threshold"] if row["higher_is_worse"] else high < row["threshold"]
+        return (
+            ("beyond the limit, " if beyond else "")
+            + f"but the groups' base rates differ by {row['base_rate_gap']:.{digits}f} too, so "
+            "the gap mirrors who is positive more than how the model decides (the error-rate "
+            "gaps say more)"
+        )
     return "the interval straddles the limit"
 
 
 def tally(rows: Sequence[Mapping]) -> str:
     counts = {s: sum(r["severity"] == s for r in rows) for s in SEVERITIES}
-    parts = [f"{counts[s]} {s}" for s in ("fail", "inconclusive", "pass") if counts[s]]
-    return f"{len(rows)} tests: " + ", ".join(parts)
+    parts = [f"{counts[s]} {s}" for s in SEVERITIES if counts[s]]
+    return f"{plural(len(rows), 'test')}: " + ", ".join(parts)
+
+
+def pair_text(row: Mapping) -> str:
+    """Which groups the gap is between, or that there is none."""
+    if row.get("lowest_group") is None:
+        return "fewer than two groups large enough"
+    if row["lowest_group"] == row["highest_group"] or row.get("value") == 0:
+        return "all groups equal"
+    return f"{row['lowest_group']} vs {row['highest_group']}"
 
 
 def disparity_findings(
@@ -228,20 +234,24 @@ def disparity_findings(
     """One finding per check (its worst test), from decided test rows; ``show_class``
     names the class of the worst test (multiclass models)."""
     findings = []
+    together = (
+        "intervals simultaneous over them"
+        if config.correction == "simultaneous"
+        else ("each interval alone")
+    )
     for check in dict.fromkeys(r["check"] for r in rows):
         mine = [r for r in rows if r["check"] == check]
         top = worst(mine)
         where = top["grouping"] + (f", class {top['class']!r}" if show_class else "")
-        pair = (
-            f"{top['lowest_group']} vs {top['highest_group']}"
-            if top.get("lowest_group") is not None
-            else "fewer than two groups large enough"
+        pair = pair_text(top)
+        value, low, high = (
+            shown(top[k], top["threshold"], 3) if math.isfinite(top[k]) else "nan"
+            for k in ("value", "low", "high")
         )
         message = (
-            f"{check_text(check)} is {top['value']:.3f} across {where} ({pair}); "
-            f"{config.confidence:.0%} interval [{top['low']:.3f}, {top['high']:.3f}], limit "
-            f"{top['threshold']:g}: {verdict(top, top['low'], top['high'])}"
-            f" ({tally(mine)}; {config.correction} correction over them)."
+            f"{check_text(check)} is {value} across {where} ({pair}); "
+            f"{config.confidence:.0%} interval [{low}, {high}], limit "
+            f"{top['threshold']:g}: {verdict_text(top)} ({tally(mine)}; {together})."
         )
         findings.append(
             Finding(
@@ -392,12 +402,12 @@ def identity_findings(result: FamilyResult, config: FairnessConfig) -> list[Find
     for row in result.tables.get("identity_data_swaps", []):
         if row["term_a"] != "(all pairs)" or "flip_rate_low" not in row:
             continue
-        severity = decide_single(
+        severity = verdict(
             row["flip_rate"],
             row["flip_rate_low"],
             row["flip_rate_high"],
             config.max_flip_rate,
-            config.confidence,
+            higher_is_worse=True,
         )
         findings.append(
             Finding(

@@ -25,10 +25,11 @@ import torch
 from deepaudit.audit import text
 from deepaudit.audit.fairness import terms as identity_terms
 from deepaudit.audit.fairness.config import FairnessConfig
+from deepaudit.audit.fairness.metrics import wilson_interval
+from deepaudit.audit.fairness.simultaneous import Contrasts, critical_value
 from deepaudit.audit.fairness.stats import (
     absolute_interval,
     bootstrap_se,
-    excess_p_value,
     percentile_interval,
     resample_means,
 )
@@ -91,6 +92,8 @@ def template_swaps(
                 + (" ..." if len(skipped) > 8 else "")
             )
         boot_idx = rng.integers(0, n_inst, size=(options.n_bootstrap, n_inst))
+        first = len(tables.pair_rows)
+        draws = []
         for a, b in usable:
             ia, ib = index[a], index[b]
             shifts = _shift(proba[ia], proba[ib])
@@ -113,24 +116,10 @@ def template_swaps(
                 "max_abs_shift": float(np.abs(shifts).max()),
             }
             if options.n_bootstrap > 0:
-                samples = shifts[boot_idx].mean(axis=1)
-                low, high = percentile_interval(samples, options.confidence)
-                abs_low, abs_high = absolute_interval(float(low), float(high))
-                row.update(
-                    mean_shift_low=float(low),
-                    mean_shift_high=float(high),
-                    abs_low=abs_low,
-                    abs_high=abs_high,
-                    threshold=options.max_score_shift,
-                    p_value=excess_p_value(
-                        abs(value),
-                        float(bootstrap_se(samples)),
-                        options.max_score_shift,
-                        higher_is_worse=True,
-                    ),
-                    se=float(bootstrap_se(samples)),
-                )
+                draws.append(shifts[boot_idx].mean(axis=1))
             tables.pair_rows.append(row)
+        if draws:
+            _pair_intervals(tables.pair_rows[first:], np.stack(draws, axis=1), options)
         score = proba[..., 1] if proba.shape[-1] == 2 else proba.max(axis=-1)
         for group in groups:
             rows = [i for i, (g, _) in enumerate(terms) if g == group]
@@ -148,6 +137,29 @@ def template_swaps(
                 )
                 row.update(mean_score_low=float(low), mean_score_high=float(high))
             tables.group_rows.append(row)
+
+
+def _pair_intervals(rows: list[dict], draws: np.ndarray, options: FairnessConfig) -> None:
+    """Intervals of the pairs' mean shifts (their resamples, B×K, share the sentences
+    drawn): simultaneous over the attribute's pairs (``correction="simultaneous"``), or
+    each pair's percentile interval alone; and of the shift's size, tested against the
+    limit."""
+    point = np.array([r["mean_shift"] for r in rows])
+    if options.correction == "simultaneous":
+        found = Contrasts("difference", point, draws, np.maximum(bootstrap_se(draws), 1e-12))
+        c = critical_value(found.t_max(), options.confidence)
+        lows, highs = point - c * found.se, point + c * found.se
+    else:
+        lows, highs = percentile_interval(draws, options.confidence)
+    for row, low, high in zip(rows, lows, highs, strict=True):
+        abs_low, abs_high = absolute_interval(float(low), float(high))
+        row.update(
+            mean_shift_low=float(low),
+            mean_shift_high=float(high),
+            abs_low=abs_low,
+            abs_high=abs_high,
+            threshold=options.max_score_shift,
+        )
 
 
 def _pairs(attribute: str, terms: list[tuple[str, str]], swap_pairs: dict) -> list[tuple[str, str]]:
@@ -222,9 +234,10 @@ def _data_row(
     if options.n_bootstrap > 0:
         boot = resample_means(values, options.n_bootstrap, rng)
         low, high = percentile_interval(boot, options.confidence)
+        flip_low, flip_high = wilson_interval(float(flips.mean()), len(flips), options.confidence)
         row.update(
-            flip_rate_low=float(low[0]),
-            flip_rate_high=float(high[0]),
+            flip_rate_low=float(flip_low),
+            flip_rate_high=float(flip_high),
             mean_shift_low=float(low[1]),
             mean_shift_high=float(high[1]),
         )

@@ -152,6 +152,31 @@ def rates_from_cells(counts: np.ndarray, sums: np.ndarray) -> dict[str, np.ndarr
         }
 
 
+#: Metrics that are shares of a count (their intervals are Wilson's, from the counts).
+PROPORTIONS = ("selection_rate", "accuracy", "tpr", "fpr", "fnr", "precision", "base_rate")
+
+
+def rate_denominators(counts: np.ndarray) -> dict[str, np.ndarray]:
+    """The count each metric is a share of, from cell counts (..., 2, 2, n_bins): all
+    samples, the positives, the negatives or the predicted positives. Metrics that are
+    not shares (calibration error, mean score, registered metrics) read all samples."""
+    n = counts.sum(axis=(-3, -2, -1))
+    tn = counts[..., 0, 0, :].sum(-1)
+    fp = counts[..., 0, 1, :].sum(-1)
+    fn = counts[..., 1, 0, :].sum(-1)
+    tp = counts[..., 1, 1, :].sum(-1)
+    shares = {
+        "selection_rate": n,
+        "accuracy": n,
+        "tpr": tp + fn,
+        "fpr": fp + tn,
+        "fnr": tp + fn,
+        "precision": tp + fp,
+        "base_rate": n,
+    }
+    return {m: shares.get(m, n) for m in list_metrics()}
+
+
 def blank_top_label(rates: dict[str, np.ndarray], class_axis: int) -> dict[str, np.ndarray]:
     """Set to NaN the metrics that mean nothing on the top-label slice (multiclass only)."""
     if rates["count"].shape[class_axis] <= 1:
@@ -317,15 +342,48 @@ def add_intervals(
     rates: dict[str, np.ndarray],
     overall: dict[str, np.ndarray],
     confidence: float,
+    analysis: GroupAnalysis | None = None,
 ) -> pd.DataFrame:
-    """Add ``<metric>_low`` and ``<metric>_high`` columns from bootstrap rates (B, C, G)
-    and (B, C), in the row order of :func:`group_metrics_frame`."""
+    """Add ``<metric>_low`` and ``<metric>_high`` columns, in the row order of
+    :func:`group_metrics_frame`: Wilson intervals for the rates that are shares of a
+    count (from ``analysis``'s cells: a rate of exactly 0 or 1 keeps a width), percentile
+    intervals of the bootstrap rates (B, C, G) and (B, C) for the others."""
+    shares = {}
+    if analysis is not None:
+        counts = analysis.cells.counts
+        denominators = rate_denominators(counts)
+        overall_denominators = rate_denominators(counts.sum(axis=1))
+        shares = {m: (denominators[m], overall_denominators[m]) for m in PROPORTIONS}
     for metric in list_metrics():
-        low, high = percentile_interval(rates[metric], confidence)
-        o_low, o_high = percentile_interval(overall[metric], confidence)
+        if metric in shares:
+            n, n_o = shares[metric]
+            low, high = wilson_interval(analysis.rates[metric], n, confidence)
+            o_low, o_high = wilson_interval(analysis.overall[metric], n_o, confidence)
+        else:
+            low, high = percentile_interval(rates[metric], confidence)
+            o_low, o_high = percentile_interval(overall[metric], confidence)
         frame[f"{metric}_low"] = _by_row(o_low, low)
         frame[f"{metric}_high"] = _by_row(o_high, high)
     return frame
+
+
+def wilson_interval(
+    rate: np.ndarray, n: np.ndarray, confidence: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score intervals of shares ``rate`` of ``n`` (any shape; NaN where n = 0 or
+    the rate is undefined)."""
+    from scipy.stats import norm
+
+    z = float(norm.ppf(0.5 + confidence / 2))
+    p = np.asarray(rate, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    ok = (n > 0) & np.isfinite(p)
+    low = np.where(ok, np.where(p <= 0, 0.0, np.clip(centre - half, 0.0, 1.0)), np.nan)
+    high = np.where(ok, np.where(p >= 1, 1.0, np.clip(centre + half, 0.0, 1.0)), np.nan)
+    return low, high
 
 
 def _by_row(overall: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -405,7 +463,7 @@ def group_metrics(
         rates, overall = bootstrap_rates(
             analysis, n_boot, np.random.default_rng(random_state), bootstrap
         )
-        add_intervals(frame, rates, overall, confidence)
+        add_intervals(frame, rates, overall, confidence, analysis)
     return frame
 
 

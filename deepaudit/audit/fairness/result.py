@@ -1,12 +1,14 @@
 """The fairness family's typed result: what its tables, metrics and arrays hold.
 
-Columns ending ``_low``/``_high`` are the bounds of a bootstrap interval at the audit's
-confidence; they are absent when ``n_bootstrap`` is 0. A test row (``disparity_tests``,
+Columns ending ``_low``/``_high`` are the bounds of an interval at the audit's
+confidence (Wilson's for rates that are shares of a count, simultaneous intervals of the
+contrasts between groups for disparities, bootstrap percentiles otherwise); they are
+absent when ``n_bootstrap`` is 0. A test row (``disparity_tests``,
 ``counterfactual_summary``, ``identity_pairs``, ``class_shares``) holds its measurement,
-its bootstrap standard error ``se`` and the name of the config ``limit`` it is read
-against, then the verdict the audit read: ``threshold``, ``p_value`` (one-sided, of the
-excess over the threshold), ``p_adjusted`` (after the correction over the tests of its
-check) and ``severity``. ``deepaudit regrade`` recomputes those four from the rest.
+its interval and the name of the config ``limit`` it is read against, then the verdict
+the audit read: ``threshold`` and ``severity``, which ``deepaudit regrade`` reads again.
+``p_value``, ``p_adjusted`` and ``se`` are only in results of schema 2's first release
+and of schema 1.
 """
 
 from __future__ import annotations
@@ -99,14 +101,17 @@ class DisparityTest:
     high: float
     threshold: float
     higher_is_worse: bool
-    p_value: float
+    p_value: float | None = None
     lowest_group: str | None = None
     highest_group: str | None = None
     n_groups: int
     se: float | None = None
     limit: str
-    p_adjusted: float
+    attributes: int | None = None
+    base_rate_gap: float | None = None
+    p_adjusted: float | None = None
     severity: str
+    mirrors_base_rate: bool | None = None
 
 
 @_row
@@ -177,7 +182,7 @@ class CounterfactualSummary:
     se: float | None = None
     limit: str
     higher_is_worse: bool
-    p_adjusted: float
+    p_adjusted: float | None = None
     severity: str
 
 

@@ -7,9 +7,8 @@ over N rows. Within a cell the sum of the resampled scores is drawn from its exa
 mean and variance given the count (a normal approximation of a sum of scores that,
 within a cell, lie in one narrow score bin).
 
-A finding fails only when its interval lies beyond the threshold *and* the excess
-survives the correction for the number of tests (Holm or Benjamini–Hochberg); it
-passes when the interval lies on the right side, and is inconclusive otherwise.
+Disparities get their intervals from :mod:`.simultaneous`; a test is read by the one
+rule of :func:`deepaudit.grading.verdict`.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ import warnings
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from deepaudit.audit.fairness.config import BOOTSTRAPS, CORRECTIONS  # noqa: F401  (re-exported)
 
@@ -117,69 +115,6 @@ def bootstrap_se(samples: np.ndarray) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return np.nanstd(samples, axis=0, ddof=1)
-
-
-def excess_p_value(value: float, se: float, threshold: float, *, higher_is_worse: bool) -> float:
-    """One-sided p-value of "the true value lies beyond the threshold is false".
-
-    H0: the value is on the acceptable side of the threshold; the test statistic is the
-    excess over the threshold in units of the bootstrap standard error (normal law).
-    """
-    if not np.isfinite(value) or not np.isfinite(se):
-        return float("nan")
-    excess = value - threshold if higher_is_worse else threshold - value
-    if se <= 0:
-        return 0.0 if excess > 0 else 1.0
-    return float(stats.norm.sf(excess / se))
-
-
-def adjust_p_values(p: np.ndarray, method: str) -> np.ndarray:
-    """Holm (family-wise error) or Benjamini–Hochberg (false discovery rate) adjusted
-    p-values; NaN p-values take no part and stay NaN."""
-    p = np.asarray(p, dtype=np.float64)
-    out = np.full_like(p, np.nan)
-    ok = np.isfinite(p)
-    if not ok.any() or method == "none":
-        return np.where(ok, p, np.nan)
-    q = p[ok]
-    if method == "bh":
-        out[ok] = stats.false_discovery_control(q, method="bh")
-        return out
-    m = len(q)
-    order = np.argsort(q)
-    stepped = np.maximum.accumulate((m - np.arange(m)) * q[order])
-    adjusted = np.empty(m)
-    adjusted[order] = np.minimum(stepped, 1.0)
-    out[ok] = adjusted
-    return out
-
-
-def decide(
-    value: float,
-    low: float,
-    high: float,
-    threshold: float,
-    *,
-    higher_is_worse: bool,
-    p_adjusted: float,
-    confidence: float,
-) -> str:
-    """``fail`` when the interval lies beyond the threshold and the adjusted p-value is
-    below (1 - confidence) / 2; ``pass`` when the interval lies on the good side;
-    ``inconclusive`` otherwise (the interval straddles the threshold, or the excess does
-    not survive the correction for many tests)."""
-    if not (np.isfinite(value) and np.isfinite(low) and np.isfinite(high)):
-        return "inconclusive"
-    alpha = 1.0 - confidence
-    if higher_is_worse:
-        beyond, within = low > threshold, high <= threshold
-    else:
-        beyond, within = high < threshold, low >= threshold
-    if beyond and np.isfinite(p_adjusted) and p_adjusted < alpha / 2:
-        return "fail"
-    if within:
-        return "pass"
-    return "inconclusive"
 
 
 def absolute_interval(low: float, high: float) -> tuple[float, float]:

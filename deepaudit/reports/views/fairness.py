@@ -93,7 +93,10 @@ def _interval_caption(result: FamilyResult) -> str:
     n_boot = result.metrics.get("n_bootstrap", 0)
     if not n_boot:
         return "No bootstrap was run, so there are no intervals."
-    return f"Bars: {confidence:.0%} percentile bootstrap intervals ({n_boot} resamples)."
+    return (
+        f"Bars: {confidence:.0%} intervals (Wilson's for rates, from the counts; bootstrap "
+        f"percentiles otherwise, {n_boot} resamples)."
+    )
 
 
 # -- classifiers -------------------------------------------------------------------------
@@ -123,9 +126,14 @@ def _classifier_group_items(result: FamilyResult) -> list[View]:
                 "Disparities against their limits",
                 forest_figure(tests),
                 "Each test's value with its interval (colour: severity) and its limit "
-                "(black tick). A test fails only when its interval lies beyond the limit and "
-                f"the excess survives the {result.metrics.get('correction', 'holm')} "
-                f"correction; the {MAX_FOREST_ROWS} tests nearest to failing are shown.",
+                "(black tick). A test fails when its whole interval lies beyond the limit, "
+                "passes when it lies within, and is inconclusive otherwise"
+                + (
+                    "; the intervals of a check's tests hold together (simultaneous)"
+                    if result.metrics.get("correction") == "simultaneous"
+                    else ""
+                )
+                + f". The {MAX_FOREST_ROWS} tests nearest to failing are shown.",
             )
         )
         items.append(
@@ -133,9 +141,11 @@ def _classifier_group_items(result: FamilyResult) -> list[View]:
                 "disparity_tests",
                 "Disparity tests",
                 pd.DataFrame(tests),
-                "p_value: one-sided test that the disparity lies beyond the limit (normal, "
-                "bootstrap standard error); p_adjusted: after the correction over the tests of "
-                "the same check.",
+                "low, high: the interval of the disparity, from simultaneous intervals of the "
+                "differences (or ratios) between every two groups, so it can include 0; "
+                "base_rate_gap: how much more often the group selected most is positive than "
+                "the group selected least (a selection-rate gap that mirrors it says little "
+                "about the decisions).",
             )
         )
     items.append(

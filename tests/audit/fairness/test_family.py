@@ -51,8 +51,8 @@ def test_planted_label_bias_is_found_with_an_interval_excluding_zero():
     assert finding(bundle, "four_fifths").severity == "pass"
 
 
-def test_a_model_ignoring_the_group_passes_in_at_least_95_percent_of_seeds():
-    passed = 0
+def test_a_model_ignoring_the_group_never_fails_and_mostly_passes():
+    passed = failed = 0
     for seed in range(20):
         # The family's own measuring and grading (run_audit adds provenance, not numbers).
         family, config = da.get_family("fairness"), FairnessConfig(**FAST)
@@ -60,7 +60,9 @@ def test_a_model_ignoring_the_group_passes_in_at_least_95_percent_of_seeds():
         result.findings = family.grade(result, config)
         severities = {finding(result, c).severity for c in DISPARITY_CHECKS}
         passed += severities == {"pass"}
-    assert passed >= 19
+        failed += "fail" in severities
+    # n = 2,000: an interval that cannot rule out the limit says inconclusive, never fail
+    assert failed == 0 and passed >= 15
 
 
 def test_group_metrics_table_is_what_group_metrics_returns_live(tmp_path):
@@ -121,13 +123,16 @@ def test_intersections_are_audited_and_small_groups_warned(rng):
     assert "z" in disparity[disparity["grouping"] == "band"]["excluded_groups"].iloc[0]
 
 
-def test_holm_correction_runs_over_the_tests_of_each_check():
-    bundle = audit(group_target(seed=5, flip_share=0.4), **FAST)
-    tests = pd.DataFrame(bundle["fairness"].tables["disparity_tests"])
-    assert (tests["p_adjusted"] >= tests["p_value"] - 1e-15).all()
-    uncorrected = audit(group_target(seed=5, flip_share=0.4), correction="none", **FAST)
-    plain = pd.DataFrame(uncorrected["fairness"].tables["disparity_tests"])
-    np.testing.assert_allclose(plain["p_adjusted"], plain["p_value"])
+def test_simultaneous_intervals_contain_each_tests_own_interval(tabular_target):
+    # two attributes and their intersection: three tests per check
+    both = audit(tabular_target, **FAST)["fairness"].table("disparity_tests")
+    alone = audit(tabular_target, correction="none", **FAST)["fairness"].table("disparity_tests")
+    assert both.groupby("check").size().min() == 3
+    np.testing.assert_array_equal(both["value"], alone["value"])
+    assert (both["low"] <= alone["low"] + 1e-12).all() and (
+        both["high"] >= alone["high"] - 1e-12
+    ).all()
+    assert ((both["high"] - both["low"]) > (alone["high"] - alone["low"])).any()
 
 
 # -- bad input ---------------------------------------------------------------------------
@@ -239,7 +244,7 @@ def test_unknown_proxies_and_mitigation_attribute_are_refused():
 
 def test_thorough_budgets_are_larger_and_valid():
     fast, full = FairnessConfig(), FairnessConfig.thorough()
-    assert full.n_bootstrap == 1000 > fast.n_bootstrap
+    assert full.n_bootstrap == 2000 > fast.n_bootstrap == 1000
     assert full.max_intersection_order > fast.max_intersection_order
     assert FairnessConfig.thorough(n_bootstrap=50).n_bootstrap == 50
 

@@ -82,7 +82,10 @@ def test_poisson_and_multinomial_cell_bootstraps_differ_only_by_monte_carlo_nois
         w_p = poisson[f"{metric}_high"] - poisson[f"{metric}_low"]
         w_m = multinomial[f"{metric}_high"] - multinomial[f"{metric}_low"]
         assert np.all(np.abs(w_p / w_m - 1) < 0.1), metric
-    assert not np.allclose(poisson["tpr_low"], multinomial["tpr_low"], rtol=0, atol=1e-12)
+    # shares get Wilson's interval from the counts (the same whatever the bootstrap);
+    # the other metrics' intervals come from the resamples, which differ
+    pd.testing.assert_series_equal(poisson["tpr_low"], multinomial["tpr_low"])
+    assert not np.allclose(poisson["mean_score_low"], multinomial["mean_score_low"], atol=1e-12)
 
 
 def test_the_poisson_bootstrap_does_not_depend_on_how_rows_were_split():
