@@ -113,7 +113,10 @@ def test_ray_engine_gives_the_same_bundle_numbers_as_the_local_one(local_ray, fr
     a, b = _flat(local), _flat(remote)
     assert a.keys() == b.keys()
     for key in a:
-        np.testing.assert_allclose(b[key], a[key], rtol=1e-6, atol=1e-9, err_msg=str(key))
+        # A completeness gap is a float32 cancellation (a sum of attributions minus an
+        # output difference): its last digits follow the workers' reduction order.
+        atol = 1e-7 if "completeness_gap" in str(key) else 1e-9
+        np.testing.assert_allclose(b[key], a[key], rtol=1e-6, atol=atol, err_msg=str(key))
     assert remote["explain"].metrics["every_row_n"] == len(frame)
     assert remote["robustness"].metrics["every_row_n"] == len(frame)
     assert remote.provenance["model_evaluations"] == local.provenance["model_evaluations"]

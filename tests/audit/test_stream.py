@@ -179,7 +179,13 @@ def test_a_streaming_target_keeps_a_bounded_sample(frame, tmp_path):
 
 def test_explain_every_row_covers_every_row_of_a_stream(frame, tmp_path):
     target = toys.from_parquet(frame, toys.model(), tmp_path, sample_size=64)
-    options = {"explain": {"methods": ["integrated_gradients"], "every_row": True}}
+    # Fixed steps: adapted ones come from the explained samples, which differ here.
+    options = {
+        "explain": {
+            "methods": ["integrated_gradients"], "every_row": True, "n_steps": 16,
+            "max_steps": 16,
+        }
+    }  # fmt: skip
     config = da.AuditConfig(families=["explain"], options=options, progress=False)
     result = da.run_audit(target, config)["explain"]
     assert result.metrics["every_row_n"] == len(frame)
@@ -305,15 +311,16 @@ def test_every_row_attribution_equals_captum_on_every_row(frame):
     target = toys.in_memory(frame, net)
     options = {"explain": {"methods": ["integrated_gradients"], "every_row": True}}
     config = da.AuditConfig(families=["explain"], options=options, progress=False)
-    rows = da.run_audit(target, config)["explain"].tables["every_row_attribution"]
+    result = da.run_audit(target, config)["explain"]
+    rows = result.tables["every_row_attribution"]
     # Independently: captum's IG on all rows at once, from the column means, on the
-    # predicted class, with the family's default number of steps.
+    # predicted class, with the steps the family chose.
     x = torch.tensor(frame[toys.FEATURES].to_numpy())
     baseline = x.double().mean(dim=0).float().expand_as(x)
     with torch.no_grad():
         classes = net(x).argmax(dim=1)
     attr = IntegratedGradients(net).attribute(
-        x, baselines=baseline, target=classes, n_steps=da.ExplainConfig().n_steps
+        x, baselines=baseline, target=classes, n_steps=result.metrics["every_row_ig_steps"]
     )
     expected = attr.abs().double().mean(dim=0).numpy()
     got = {r["feature"]: r["mean_abs_attribution"] for r in rows}

@@ -20,6 +20,7 @@ EXPLAIN_CONSTRAINTS = {
     "methods": [NONE, OneOf(("all",)), SubsetOf(list_attributions)],
     "n_samples": [Interval(int, 2, 10_000)],
     "n_steps": [Interval(int, 2, 10_000)],
+    "max_steps": [Interval(int, 2, 100_000)],
     "n_noise_samples": [Interval(int, 1, 10_000)],
     "noise_level": [Interval(float, 0, 1, closed="right")],
     "n_background": [Interval(int, 1, 10_000)],
@@ -35,6 +36,8 @@ EXPLAIN_CONSTRAINTS = {
     "sensitivity_radius": [Interval(float, 0, 1, closed="right")],
     "randomisation_stages": [Interval(int, 0, 100)],
     "n_sanity_samples": [Interval(int, 1, 10_000)],
+    "randomisation_repeats": [Interval(int, 1, 100)],
+    "confidence": [Interval(float, 0, 1, closed="neither")],
     "top_k": [Interval(int, 1, 1000)],
     "permutation_samples": [Interval(int, 0, None)],
     "max_evaluations": [Interval(int, 1, None)],
@@ -69,8 +72,11 @@ class ExplainConfig(Config):
     n_samples
         Samples explained, drawn with the seed and stratified over the sensitive attribute
         with the fewest groups.
-    n_steps
-        Integrated Gradients' steps (Gauss-Legendre).
+    n_steps, max_steps
+        Integrated Gradients' steps (Gauss-Legendre): it starts with ``n_steps`` and
+        doubles them until its attributions add up to the output difference within
+        ``max_completeness_gap``, or ``max_steps`` is reached (the steps used are in the
+        quality table).
     n_noise_samples, noise_level
         Samples of SmoothGrad and GradientSHAP; SmoothGrad's noise as a fraction of the
         input range.
@@ -101,6 +107,12 @@ class ExplainConfig(Config):
     n_sanity_samples
         Samples the sensitivity, randomisation and stability checks use (at most
         ``n_samples``).
+    randomisation_repeats
+        Independently re-initialised copies of the network the last randomisation stage
+        is averaged over (the weights drawn are one more source of noise).
+    confidence
+        Level of the intervals over samples that the sanity, stability and faithfulness
+        verdicts read (a percentile bootstrap of the mean over the samples).
     top_k
         Features compared when measuring agreement between methods.
     permutation_samples
@@ -118,8 +130,9 @@ class ExplainConfig(Config):
         A stochastic method whose rank agreement across seeds falls below this gets a
         warning.
     max_completeness_gap
-        Integrated Gradients (or SHAP) whose attributions miss the output difference by
-        more than this fraction gets a warning.
+        Integrated Gradients (or SHAP, DeepLift) whose attributions miss the output
+        difference by more than this fraction (of the difference, or of the outputs' own
+        size when that is larger) gets a warning.
     max_sensitive_share
         The model relying on a sensitive feature for more than this share of its
         attribution gets a warning (tabular).
@@ -148,8 +161,9 @@ class ExplainConfig(Config):
     """
 
     methods: tuple[str, ...] | str | None = None
-    n_samples: int = 8
+    n_samples: int = 16
     n_steps: int = 16
+    max_steps: int = 4096
     n_noise_samples: int = 8
     noise_level: float = 0.1
     n_background: int = 16
@@ -164,14 +178,16 @@ class ExplainConfig(Config):
     n_sensitivity: int = 2
     sensitivity_radius: float = 0.02
     randomisation_stages: int = 2
-    n_sanity_samples: int = 4
+    n_sanity_samples: int = 16
+    randomisation_repeats: int = 3
+    confidence: float = 0.95
     top_k: int = 5
     permutation_samples: int = 256
     max_evaluations: int = 200_000
     max_check_evaluations: int = 2_500
     max_randomisation_similarity: float = 0.5
     min_stability: float = 0.7
-    max_completeness_gap: float = 0.05
+    max_completeness_gap: float = 0.01
     max_sensitive_share: float = 0.1
     max_colour_share: float = 0.1
     sensitive_features: tuple[str, ...] | None = None
@@ -197,7 +213,7 @@ class ExplainConfig(Config):
         """The budgets of a full audit: more samples, every applicable method, longer checks."""
         budgets = {
             "methods": "all",
-            "n_samples": 16,
+            "n_samples": 32,
             "n_steps": 64,
             "n_noise_samples": 16,
             "n_background": 32,
@@ -210,7 +226,7 @@ class ExplainConfig(Config):
             "n_perturbations": 50,
             "n_sensitivity": 5,
             "randomisation_stages": 4,
-            "n_sanity_samples": 8,
+            "n_sanity_samples": 32,
             "permutation_samples": 1024,
             "max_evaluations": 1_000_000,
             "max_check_evaluations": 20_000,

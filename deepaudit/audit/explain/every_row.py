@@ -59,6 +59,7 @@ class IntegratedGradientsKernel:
             "n": len(x),
             "gap_abs_sum": float(np.abs(attribution.gap).sum()),
             "diff_abs_sum": float(np.abs(attribution.output_difference).sum()),
+            "scale_sum": float(np.sum(attribution.output_scale)),
         }
         if case.space.modality == "text":
             ids = x.reshape(len(x), -1).numpy().ravel()
@@ -76,7 +77,10 @@ class IntegratedGradientsKernel:
 def every_row_results(
     result: FamilyResult, target: Target, case: Case, config: ExplainConfig, seed: int
 ) -> None:
-    """Attribute every row of ``target`` and add the aggregates to ``result``."""
+    """Attribute every row of ``target`` and add the aggregates to ``result``, with the
+    steps Integrated Gradients needed on the explained samples (every batch alike)."""
+    steps = result.metrics.get("ig_steps") or config.n_steps
+    config = config.replace(n_steps=int(steps), max_steps=int(steps))
     light = dataclasses.replace(
         case,
         target=None,
@@ -93,7 +97,10 @@ def every_row_results(
     n = int(totals["n"])
     result.metrics.update(
         every_row_n=n,
-        every_row_completeness_gap=totals["gap_abs_sum"] / max(totals["diff_abs_sum"], 1e-12),
+        every_row_ig_steps=int(steps),
+        # Read like the samples' gap: against the outputs' own size when that is larger.
+        every_row_completeness_gap=totals["gap_abs_sum"]
+        / max(totals["diff_abs_sum"], totals["scale_sum"], 1e-12),
     )
     space = case.space
     if space.modality == "text":

@@ -7,16 +7,18 @@ import dataclasses
 import math
 
 from deepaudit.audit.explain.config import ExplainConfig
+from deepaudit.grading import shown, verdict
 from deepaudit.results import Evidence, FamilyResult, Finding
 
 FAMILY = "explain"
 
 
-def sanity_verdict(randomisation: float, config: ExplainConfig) -> str:
-    """The randomisation check of one method: ``n/a`` when it did not run."""
-    if not _finite(randomisation):
+def sanity_verdict(value: float, low: float, high: float, config: ExplainConfig) -> str:
+    """The randomisation check of one method, by its interval against the limit (fail
+    when the maps surely survive the re-initialisation); ``n/a`` when it did not run."""
+    if not _finite(value):
         return "n/a"
-    return "fail" if randomisation > config.max_randomisation_similarity else "pass"
+    return verdict(value, low, high, config.max_randomisation_similarity, higher_is_worse=True)
 
 
 def refresh_verdicts(result: FamilyResult, config: ExplainConfig) -> FamilyResult:
@@ -26,7 +28,12 @@ def refresh_verdicts(result: FamilyResult, config: ExplainConfig) -> FamilyResul
             **r,
             "sanity": "n/a"
             if r["method"] == "random"
-            else sanity_verdict(r["randomisation"], config),
+            else sanity_verdict(
+                r["randomisation"],
+                r.get("randomisation_low", math.nan),
+                r.get("randomisation_high", math.nan),
+                config,
+            ),
         }
         for r in result.tables.get("quality", [])
     ]
@@ -69,79 +76,146 @@ def _finite(x: object) -> bool:
     return isinstance(x, int | float) and math.isfinite(float(x))
 
 
+def _interval(row: dict, key: str) -> tuple[float, float] | None:
+    low, high = row.get(f"{key}_low"), row.get(f"{key}_high")
+    return (low, high) if _finite(low) and _finite(high) else None
+
+
+def _with_interval(row: dict, key: str, limit: float, digits: int = 2) -> str:
+    """``0.62 [0.51, 0.70]``, with enough digits to read differently from ``limit``."""
+    text = shown(row[key], limit, digits)
+    found = _interval(row, key)
+    if found is None:
+        return text
+    return f"{text} [{shown(found[0], limit, digits)}, {shown(found[1], limit, digits)}]"
+
+
+def _worst_of(verdicts: list[str]) -> str:
+    for severity in ("fail", "warn", "inconclusive"):
+        if severity in verdicts:
+            return severity
+    return "pass"
+
+
 def sanity_finding(quality: list[dict], config: ExplainConfig) -> Finding | None:
-    """Fail when a method's maps survive the randomisation of the model's weights."""
+    """Fail when a method's maps surely survive the randomisation of the model's weights
+    (the interval of their rank correlation lies above the limit); inconclusive when it
+    straddles the limit."""
     rows = [r for r in quality if r["method"] != "random" and _finite(r["randomisation"])]
     if not rows:
         return None
     limit = config.max_randomisation_similarity
-    failing = [r for r in rows if r["randomisation"] > limit]
+    judged = {
+        r["method"]: sanity_verdict(
+            r["randomisation"],
+            r.get("randomisation_low", math.nan),
+            r.get("randomisation_high", math.nan),
+            config,
+        )
+        for r in rows
+    }
+    failing = [r for r in rows if judged[r["method"]] == "fail"]
+    unclear = [r for r in rows if judged[r["method"]] == "inconclusive"]
     worst = max(rows, key=lambda r: r["randomisation"])
+    listed = lambda group: ", ".join(  # noqa: E731
+        f"{r['label']} ({_with_interval(r, 'randomisation', limit)})" for r in group
+    )
     if failing:
-        names = ", ".join(f"{r['label']} ({r['randomisation']:.2f})" for r in failing)
         verb = "fails" if len(failing) == 1 else "fail"
         message = (
-            f"{names} {verb} the randomisation check: with the model's weights re-initialised, "
-            f"the maps keep a rank correlation above {limit:.2f} with the trained model's, so "
-            "they show the input more than the model."
+            f"{listed(failing)} {verb} the randomisation check: with the model's weights "
+            f"re-initialised, the maps keep a rank correlation above {limit:.2f} with the "
+            "trained model's, so they show the input more than the model."
+        )
+    elif unclear:
+        message = (
+            f"The randomisation check cannot tell for {listed(unclear)}: the interval of the "
+            f"rank correlation with the maps of a re-initialised model straddles the limit "
+            f"{limit:.2f} (more samples, n_sanity_samples, would decide)."
         )
     else:
         message = (
             f"All {len(rows)} methods pass the randomisation check: their maps change once the "
             f"model's weights are re-initialised (rank correlation at most "
-            f"{worst['randomisation']:.2f}; limit {limit:.2f})."
+            f"{_with_interval(worst, 'randomisation', limit)}; limit {limit:.2f})."
         )
+    top = failing[0] if failing else unclear[0] if unclear else worst
     return Finding(
         FAMILY,
         "randomisation",
-        "fail" if failing else "pass",
+        _worst_of(list(judged.values())),
         message,
         Evidence(
             metric="rank_correlation",
-            value=float(worst["randomisation"]),
+            value=float(top["randomisation"]),
+            interval=_interval(top, "randomisation"),
             threshold=limit,
-            group=worst["method"],
+            group=top["method"],
             view="randomisation",
         ),
     )
 
 
 def stability_finding(quality: list[dict], config: ExplainConfig) -> Finding | None:
-    """Warn when a stochastic method ranks features differently from one seed to the next."""
+    """Warn when a stochastic method surely ranks features differently from one seed to
+    the next (its rank agreement's interval lies below the limit)."""
     rows = [r for r in quality if _finite(r["stability"])]
     if not rows:
         return None
-    worst = min(rows, key=lambda r: r["stability"])
     limit = config.min_stability
-    unstable = [r for r in rows if r["stability"] < limit]
+    judged = {
+        r["method"]: verdict(
+            r["stability"],
+            r.get("stability_low", math.nan),
+            r.get("stability_high", math.nan),
+            limit,
+            higher_is_worse=False,
+        )
+        for r in rows
+    }
+    judged = {k: "warn" if v == "fail" else v for k, v in judged.items()}
+    unstable = [r for r in rows if judged[r["method"]] == "warn"]
+    unclear = [r for r in rows if judged[r["method"]] == "inconclusive"]
+    worst = min(rows, key=lambda r: r["stability"])
+    listed = lambda group: ", ".join(  # noqa: E731
+        f"{r['label']} (rank agreement {_with_interval(r, 'stability', limit)})" for r in group
+    )
     if unstable:
-        names = ", ".join(f"{r['label']} (rank agreement {r['stability']:.2f})" for r in unstable)
         message = (
-            f"{names} {'is' if len(unstable) == 1 else 'are'} unstable here across "
+            f"{listed(unstable)} {'is' if len(unstable) == 1 else 'are'} unstable here across "
             f"{config.n_seeds} seeds (limit {limit:.2f}): read single maps with care."
+        )
+    elif unclear:
+        message = (
+            f"Whether {listed(unclear)} {'is' if len(unclear) == 1 else 'are'} stable across "
+            f"{config.n_seeds} seeds cannot be told: the interval straddles the limit "
+            f"{limit:.2f}."
         )
     else:
         message = (
             f"The stochastic methods are stable across {config.n_seeds} seeds (rank agreement "
-            f"at least {worst['stability']:.2f}; limit {limit:.2f})."
+            f"at least {_with_interval(worst, 'stability', limit)}; limit {limit:.2f})."
         )
+    top = unstable[0] if unstable else unclear[0] if unclear else worst
     return Finding(
         FAMILY,
         "stability",
-        "warn" if unstable else "pass",
+        _worst_of(list(judged.values())),
         message,
         Evidence(
             metric="rank_agreement",
-            value=float(worst["stability"]),
+            value=float(top["stability"]),
+            interval=_interval(top, "stability"),
             threshold=limit,
-            group=worst["method"],
+            group=top["method"],
             view="quality",
         ),
     )
 
 
 def completeness_finding(quality: list[dict], config: ExplainConfig) -> Finding | None:
-    """Warn when Integrated Gradients (or DeepExplainer) misses the output difference."""
+    """Warn when Integrated Gradients (or DeepLift, DeepExplainer) misses the output
+    difference by more than the limit (of the difference, or of the outputs' size)."""
     rows = [
         r
         for r in quality
@@ -153,20 +227,23 @@ def completeness_finding(quality: list[dict], config: ExplainConfig) -> Finding 
     worst = max(rows, key=lambda r: r["completeness_gap"])
     limit = config.max_completeness_gap
     bad = worst["completeness_gap"] > limit
+    steps = f" with {worst['steps']} steps" if worst.get("steps") else ""
     if bad:
         remedy = (
-            "raise n_steps (the path integral is under-sampled)"
+            f"even{steps} (raise max_steps: the path integral is under-sampled)"
             if worst["method"] == "integrated_gradients"
             else "its propagation rules do not cover every layer of this model"
         )
         message = (
             f"{worst['label']}'s attributions miss the output difference by "
-            f"{worst['completeness_gap']:.1%} (limit {limit:.0%}): {remedy}."
+            f"{shown(worst['completeness_gap'] * 100, limit * 100, 1)}% (limit "
+            f"{limit:.0%}): {remedy}."
         )
     else:
         message = (
             f"{worst['label']}'s attributions add up to the output difference within "
-            f"{worst['completeness_gap']:.1%} (limit {limit:.0%})."
+            f"{shown(worst['completeness_gap'] * 100, limit * 100, 1)}%{steps} "
+            f"(limit {limit:.0%})."
         )
     return Finding(
         FAMILY,
@@ -184,14 +261,28 @@ def completeness_finding(quality: list[dict], config: ExplainConfig) -> Finding 
 
 
 def faithfulness_finding(quality: list[dict]) -> Finding | None:
-    """Warn about methods whose feature order is no better than a random one."""
+    """Warn about methods whose feature order is surely no better than a random one (the
+    interval of their gain over the random order, sample by sample, lies at or below 0);
+    inconclusive when it reaches 0."""
     reference = next((r for r in quality if r["method"] == "random"), None)
     rows = [r for r in quality if r["method"] != "random" and _finite(r["faithfulness"])]
     if reference is None or not rows or not _finite(reference["faithfulness"]):
         return None
     chance = reference["faithfulness"]
+    judged = {}
+    for r in rows:
+        gain = r.get("faithfulness_gain", r["faithfulness"] - chance)
+        judged[r["method"]] = verdict(
+            gain,
+            r.get("faithfulness_gain_low", math.nan) if "faithfulness_gain" in r else None,
+            r.get("faithfulness_gain_high", math.nan) if "faithfulness_gain" in r else None,
+            0.0,
+            higher_is_worse=False,
+        )
+    judged = {k: "warn" if v == "fail" else v for k, v in judged.items()}
     best = max(rows, key=lambda r: r["faithfulness"])
-    weak = [r for r in rows if r["faithfulness"] <= chance]
+    weak = [r for r in rows if judged[r["method"]] == "warn"]
+    unclear = [r for r in rows if judged[r["method"]] == "inconclusive"]
     if weak:
         names = ", ".join(r["label"] for r in weak)
         message = (
@@ -199,22 +290,30 @@ def faithfulness_finding(quality: list[dict]) -> Finding | None:
             f"a random order does (insertion minus deletion area {chance:.3f} at random). "
             f"The most faithful here is {best['label']} ({best['faithfulness']:.3f})."
         )
+    elif unclear:
+        names = ", ".join(r["label"] for r in unclear)
+        message = (
+            f"Whether {names} order features better than chance cannot be told on the "
+            f"explained samples (the interval of the gain over a random order reaches 0). The most faithful here is {best['label']} ({best['faithfulness']:.3f}; "
+            f"{chance:.3f} for a random order)."
+        )
     else:
         message = (
             f"Every method orders features better than chance; the most faithful here is "
             f"{best['label']} (insertion minus deletion area {best['faithfulness']:.3f}, "
             f"{chance:.3f} for a random order)."
         )
+    top = weak[0] if weak else unclear[0] if unclear else best
     return Finding(
         FAMILY,
         "faithfulness",
-        "warn" if weak else "pass",
+        _worst_of(list(judged.values())),
         message,
         Evidence(
             metric="insertion_minus_deletion",
-            value=float(best["faithfulness"]),
+            value=float(top["faithfulness"]),
             threshold=float(chance),
-            group=best["method"],
+            group=top["method"],
             view="quality",
         ),
     )

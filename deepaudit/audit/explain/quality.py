@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -286,9 +287,12 @@ def randomisation_test(
     n: int,
     seed: int,
     attribute: Callable[..., np.ndarray] | None = None,
-) -> list[dict]:
+) -> tuple[list[dict], np.ndarray]:
     """The rank correlation between ``original`` (the first ``n`` samples' maps) and the
-    maps of copies of the network with its top layers re-initialised (one row per stage).
+    maps of copies of the network with its top layers re-initialised (one row per stage),
+    and, per sample, that correlation once every layer is re-initialised, averaged over
+    ``randomisation_repeats`` independently re-initialised copies (what the sanity
+    verdict reads, with its interval over the samples).
 
     ``attribute(subject, inputs, classes) -> feature-space scores`` overrides the method
     (tests use it to audit a method that ignores the model).
@@ -299,25 +303,44 @@ def randomisation_test(
     classes = None if case.classes is None else case.classes[:n]
     valid = case.space.removable(inputs)
     names = parameterised_layers(subject.module)
-    for k in randomisation_stages(subject.module, config.randomisation_stages):
-        copy = subject.with_module(randomised_copy(subject.module, k, seed + k))
+    stages = randomisation_stages(subject.module, config.randomisation_stages)
+
+    def similarity_to(copy) -> tuple[np.ndarray, np.ndarray]:
         if attribute is None:
             values = spec.compute(case, copy, inputs, classes, config, seed).values
             scores = case.space.scores(values)
         else:
             scores = attribute(copy, inputs, classes)
-        similarity = rank_agreement(original[:n], scores, valid)
-        similarity_abs = rank_agreement(np.abs(original[:n]), np.abs(scores), valid)
+        return (
+            rank_agreement(original[:n], scores, valid),
+            rank_agreement(np.abs(original[:n]), np.abs(scores), valid),
+        )
+
+    last = np.full(n, np.nan)
+    for k in stages:
+        similarity, similarity_abs = similarity_to(
+            subject.with_module(randomised_copy(subject.module, k, seed + k))
+        )
+        if k == stages[-1]:
+            repeats = [similarity]
+            for r in range(1, config.randomisation_repeats):
+                again, _ = similarity_to(
+                    subject.with_module(randomised_copy(subject.module, k, seed + k + 1000 * r))
+                )
+                repeats.append(again)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                last = np.nanmean(np.stack(repeats), axis=0)
         rows.append(
             {
                 "method": spec.name,
                 "layers_randomised": k,
                 "from_layer": names[len(names) - k] or "(root)",
-                "rank_correlation": nanmean(similarity),
+                "rank_correlation": nanmean(last if k == stages[-1] else similarity),
                 "rank_correlation_abs": nanmean(similarity_abs),
             }
         )
-    return rows
+    return rows, last
 
 
 def stability_across_seeds(
@@ -328,8 +351,8 @@ def stability_across_seeds(
     n: int,
     seed: int,
 ) -> float:
-    """Mean pairwise rank agreement of a stochastic method's maps over ``n_seeds`` seeds
-    (the audit's seed and the next ones) on the first ``n`` samples."""
+    """Per sample (of the first ``n``), the mean pairwise rank agreement of a stochastic
+    method's maps over ``n_seeds`` seeds (the audit's seed and the next ones)."""
     inputs = case.inputs[:n]
     classes = None if case.classes is None else case.classes[:n]
     valid = case.space.removable(inputs)
@@ -337,5 +360,7 @@ def stability_across_seeds(
     for s in range(1, config.n_seeds):
         values = spec.compute(case, case.subject, inputs, classes, config, seed + s).values
         maps.append(case.space.scores(values))
-    pairs = [nanmean(rank_agreement(a, b, valid)) for a, b in itertools.combinations(maps, 2)]
-    return nanmean(np.asarray(pairs))
+    pairs = np.stack([rank_agreement(a, b, valid) for a, b in itertools.combinations(maps, 2)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(pairs, axis=0)

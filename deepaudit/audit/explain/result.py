@@ -17,7 +17,9 @@ _row = dataclass(frozen=True, kw_only=True)
 @_row
 class MethodQuality:
     """How far one method's maps can be trusted (``method`` ``random`` is the reference a
-    random feature order scores)."""
+    random feature order scores). ``faithfulness_gain`` is the mean, sample by sample, of
+    its faithfulness minus the random order's; the ``_low``/``_high`` columns are intervals
+    over the samples at the audit's confidence."""
 
     method: str
     label: str
@@ -25,12 +27,20 @@ class MethodQuality:
     deletion_auc: float
     insertion_auc: float
     faithfulness: float
+    faithfulness_gain: float | None = None
+    faithfulness_gain_low: float | None = None
+    faithfulness_gain_high: float | None = None
     infidelity: float
     sensitivity: float
     randomisation: float
+    randomisation_low: float | None = None
+    randomisation_high: float | None = None
     sanity: str
     completeness_gap: float
+    steps: int | None = None
     stability: float
+    stability_low: float | None = None
+    stability_high: float | None = None
     seconds: float
     evaluations: int
     check_seconds: float
@@ -216,6 +226,7 @@ class ExplainResult(FamilyResult):
         "random_faithfulness": float,
         "sanity_failures": int,
         "ig_completeness_gap": float,
+        "ig_steps": int,
         "stratified_by": str,
         "colour_share": float,
         "permutation_seconds": float,

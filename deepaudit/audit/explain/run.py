@@ -179,6 +179,7 @@ def _run_explain(
     if "integrated_gradients" in runs:
         row = next(r for r in quality_rows if r["method"] == "integrated_gradients")
         result.metrics["ig_completeness_gap"] = row["completeness_gap"]
+        result.metrics["ig_steps"] = row["steps"]
     if case.stratified_by is not None:
         result.metrics["stratified_by"] = case.stratified_by
     return result, None if target.kind == "generator" else case
@@ -195,6 +196,8 @@ def _run_method(case: Case, spec, config: ExplainConfig, seed: int) -> dict:
     scores = case.space.scores(attribution.values)
     if spec.gradient and case.blind.any():
         scores[:, case.blind] = np.nan  # gradients do not reach integer-coded categories
+    if attribution.steps is not None:  # the checks rerun it with the steps it needed
+        config = config.replace(n_steps=attribution.steps, max_steps=attribution.steps)
     return {
         "spec": spec,
         "config": config,

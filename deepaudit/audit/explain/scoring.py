@@ -18,13 +18,6 @@ from deepaudit.audit.explain.config import ExplainConfig
 from deepaudit.audit.explain.grade import sanity_verdict
 
 
-def _relative_gap(attribution) -> float:
-    if attribution.gap is None:
-        return float("nan")
-    scale = np.mean(np.abs(attribution.output_difference))
-    return float(np.mean(np.abs(attribution.gap)) / scale) if scale > 0 else float("nan")
-
-
 def _check_samples(case: Case, spec, config: ExplainConfig, method_config, repeats: int) -> int:
     """Samples a check that reruns the method ``repeats`` times may use: at most
     ``n_sanity_samples``, and no more than ``max_check_evaluations`` allow (0: skip it)."""
@@ -32,11 +25,33 @@ def _check_samples(case: Case, spec, config: ExplainConfig, method_config, repea
     return min(config.n_sanity_samples, case.n, config.max_check_evaluations // per_sample)
 
 
+def mean_interval(
+    per_sample: np.ndarray, confidence: float, seed: int, n_boot: int = 1000
+) -> tuple[float, float, float]:
+    """The mean of per-sample values and its percentile-bootstrap interval over the
+    samples (NaN values left out; NaN interval with fewer than two samples)."""
+    values = np.asarray(per_sample, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return float("nan"), float("nan"), float("nan")
+    mean = float(values.mean())
+    if len(values) < 2:
+        return mean, float("nan"), float("nan")
+    rng = np.random.default_rng([seed, 7])
+    means = values[rng.integers(0, len(values), size=(n_boot, len(values)))].mean(axis=1)
+    low, high = np.quantile(means, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return mean, float(low), float(high)
+
+
 def quality_table(
     case: Case, runs: dict, config: ExplainConfig, seed: int
 ) -> tuple[list[dict], list[dict]]:
-    """One quality row per method and the random reference row; the randomisation rows."""
+    """One quality row per method and the random reference row; the randomisation rows.
+
+    The sanity (randomisation), stability and faithfulness of each method come with an
+    interval over the samples they were measured on, which their verdicts read."""
     rows, stages = [], []
+    reference, random_faithfulness = random_row(case, config, seed)
     for name, run in runs.items():
         spec, method_config = run["spec"], run["config"]
         before = case.target.n_evaluations
@@ -68,29 +83,33 @@ def quality_table(
                 )  # fmt: skip
             else:
                 notes.append("sensitivity skipped (over max_check_evaluations)")
-        randomisation = float("nan")
+        nan3 = (float("nan"),) * 3
+        randomisation = nan3
         if config.randomisation_stages:
-            n = _check_samples(case, spec, config, method_config, config.randomisation_stages)
+            repeats = config.randomisation_stages + config.randomisation_repeats - 1
+            n = _check_samples(case, spec, config, method_config, repeats)
             if n:
-                method_stages = quality.randomisation_test(
+                method_stages, per_sample = quality.randomisation_test(
                     case, spec, method_config, run["scores"], n, seed
                 )
                 stages.extend(method_stages)
-                if method_stages:
-                    randomisation = method_stages[-1]["rank_correlation"]
+                randomisation = mean_interval(per_sample, config.confidence, seed)
             else:
                 notes.append("randomisation skipped (over max_check_evaluations)")
-        stability = float("nan")
+        stability = nan3
         if spec.stochastic:
             n = _check_samples(case, spec, config, method_config, config.n_seeds - 1)
             if n:
-                stability = quality.stability_across_seeds(
+                per_sample = quality.stability_across_seeds(
                     case, spec, method_config, run["scores"], n, seed
                 )
+                stability = mean_interval(per_sample, config.confidence, seed)
             else:
                 notes.append("stability skipped (over max_check_evaluations)")
         note = "; ".join(notes)
-        run["stability"] = stability
+        run["stability"] = stability[0]
+        faithful = curves["insertion_auc"] - curves["deletion_auc"]
+        gain = mean_interval(faithful - random_faithfulness, config.confidence, seed)
         rows.append(
             {
                 "method": name,
@@ -98,13 +117,21 @@ def quality_table(
                 "library": spec.library,
                 "deletion_auc": quality.nanmean(curves["deletion_auc"]),
                 "insertion_auc": quality.nanmean(curves["insertion_auc"]),
-                "faithfulness": quality.nanmean(curves["insertion_auc"] - curves["deletion_auc"]),
+                "faithfulness": quality.nanmean(faithful),
+                "faithfulness_gain": gain[0],
+                "faithfulness_gain_low": gain[1],
+                "faithfulness_gain_high": gain[2],
                 "infidelity": infidelity,
                 "sensitivity": sensitivity,
-                "randomisation": randomisation,
-                "sanity": sanity_verdict(randomisation, config),
-                "completeness_gap": _relative_gap(run["attribution"]),
-                "stability": stability,
+                "randomisation": randomisation[0],
+                "randomisation_low": randomisation[1],
+                "randomisation_high": randomisation[2],
+                "sanity": sanity_verdict(*randomisation, config),
+                "completeness_gap": run["attribution"].completeness_gap,
+                "steps": run["attribution"].steps,
+                "stability": stability[0],
+                "stability_low": stability[1],
+                "stability_high": stability[2],
                 "seconds": run["seconds"],
                 "evaluations": run["evaluations"],
                 "check_seconds": time.perf_counter() - started,
@@ -112,12 +139,13 @@ def quality_table(
                 "note": note,
             }
         )
-    rows.append(random_row(case, config, seed))
+    rows.append(reference)
     return rows, stages
 
 
-def random_row(case: Case, config: ExplainConfig, seed: int) -> dict:
-    """The reference every score is read against: a map of random numbers."""
+def random_row(case: Case, config: ExplainConfig, seed: int) -> tuple[dict, np.ndarray]:
+    """The reference every score is read against: a map of random numbers; and its
+    faithfulness on each sample (what each method's is compared with, sample by sample)."""
     rng = np.random.default_rng(seed)
     values = rng.standard_normal(tuple(case.inputs.shape)).astype(np.float32)
     scores = case.space.scores(values)
@@ -135,13 +163,14 @@ def random_row(case: Case, config: ExplainConfig, seed: int) -> dict:
         else float("nan")
     )  # fmt: skip
     nan = float("nan")
-    return {
+    faithful = curves["insertion_auc"] - curves["deletion_auc"]
+    row = {
         "method": "random",
         "label": "Random (reference)",
         "library": "numpy",
         "deletion_auc": quality.nanmean(curves["deletion_auc"]),
         "insertion_auc": quality.nanmean(curves["insertion_auc"]),
-        "faithfulness": quality.nanmean(curves["insertion_auc"] - curves["deletion_auc"]),
+        "faithfulness": quality.nanmean(faithful),
         "infidelity": infidelity,
         "sensitivity": nan,
         "randomisation": nan,
@@ -154,6 +183,7 @@ def random_row(case: Case, config: ExplainConfig, seed: int) -> dict:
         "check_evaluations": 0,
         "note": "a random feature order, for reference",
     }
+    return row, np.asarray(faithful, dtype=np.float64)
 
 
 def agreement_table(case: Case, runs: dict, config: ExplainConfig) -> list[dict]:

@@ -463,9 +463,12 @@ def every_row_items(result: FamilyResult) -> list[View]:
     if n is None:
         return []
     gap = result.metrics.get("every_row_completeness_gap", float("nan"))
+    used = result.metrics.get("every_row_ig_steps")
+    steps = f", with {int(used)} steps" if used else ""
     caption = (
         f"Integrated Gradients on all {int(n):,} evaluation rows, folded into exact means "
-        f"(completeness gap {gap:.3f} of the output difference). The maps above explain a "
+        f"(completeness gap {gap:.1%} of the output difference or size{steps}). "
+        "The maps above explain a "
         "few samples in depth; this is the population they come from."
     )
     title = "Attribution over every row"

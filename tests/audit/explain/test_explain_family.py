@@ -86,18 +86,25 @@ def test_the_family_saves_maps_inputs_and_a_quality_row_per_method(image_target)
     result = explain(image_target)
     methods = ["integrated_gradients", "saliency", "gradient_shap", "occlusion", "grad_cam"]
     assert [r["method"] for r in result.tables["quality"]] == [*methods, "random"]
-    assert result.arrays["inputs"].shape == (8, 1, 8, 8)
+    assert result.arrays["inputs"].shape == (16, 1, 8, 8)
     for name in methods:
-        assert result.arrays[f"attributions_{name}"].shape == (8, 1, 8, 8)
+        assert result.arrays[f"attributions_{name}"].shape == (16, 1, 8, 8)
     indices = result.arrays["sample_indices"]
     np.testing.assert_array_equal(result.arrays["inputs"], image_target.data[indices].numpy())
     row = {r["method"]: r for r in result.tables["quality"]}
-    assert row["integrated_gradients"]["evaluations"] == 8 * (16 + 2)  # n × (steps + ends)
-    assert row["saliency"]["evaluations"] == 8
+    ig = row["integrated_gradients"]
+    tried = [16 * 2**k for k in range(8) if 16 * 2**k <= ig["steps"]]  # doubled from n_steps
+    assert ig["steps"] == tried[-1] and (ig["completeness_gap"] <= 0.01 or ig["steps"] == 4096)
+    assert ig["evaluations"] == 16 * sum(s + 2 for s in tried)  # n × (steps + ends) per try
+    assert row["saliency"]["evaluations"] == 16
     assert row["random"]["faithfulness"] < row["integrated_gradients"]["faithfulness"]
     assert {r["method"] for r in result.tables["cost"]} == set(methods)
     for cost in result.tables["cost"]:  # the estimate announced before a run is its cost
-        assert cost["model_evaluations"] == cost["estimated_evaluations"], cost["method"]
+        if cost["method"] == "integrated_gradients":  # of its first try: its steps adapt
+            assert cost["estimated_evaluations"] == 16 * (16 + 2)
+            assert cost["model_evaluations"] == ig["evaluations"]
+        else:
+            assert cost["model_evaluations"] == cost["estimated_evaluations"], cost["method"]
     checks = {f.check for f in result.findings}
     assert {"randomisation", "faithfulness", "completeness", "stability"} <= checks
     for finding in result.findings:
@@ -178,7 +185,9 @@ def test_an_expensive_method_is_announced_and_cut_to_the_budget(rng):
 
 def test_a_method_without_a_sample_setting_is_skipped_over_budget(image_target):
     # Occlusion: 8 samples × (4 positions of a 7×7 window on 8×8 + the input) = 40.
-    result = explain(image_target, methods=["occlusion", "saliency"], max_evaluations=30)
+    result = explain(
+        image_target, methods=["occlusion", "saliency"], n_samples=8, max_evaluations=30
+    )
     assert [r["method"] for r in result.tables["quality"]] == ["saliency", "random"]
     assert result.tables["budget"][0]["action"] == "skipped"
     assert result.tables["budget"][0]["estimated_evaluations"] == 40

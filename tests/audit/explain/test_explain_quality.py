@@ -9,7 +9,7 @@ import torch
 from scipy.stats import spearmanr
 from torch import nn
 
-from deepaudit.audit.explain import colour, quality
+from deepaudit.audit.explain import colour, quality, scoring
 from deepaudit.audit.explain import grade as findings
 from deepaudit.audit.explain.methods import BUILTIN_SPECS as METHODS
 from tests.audit.explain.explain_toys import ChannelModel, case_of, config, rgb_target, tabular
@@ -135,21 +135,31 @@ def test_randomisation_check_fails_an_edge_detector_and_passes_integrated_gradie
     ig = case.space.scores(
         spec.compute(case, case.subject, case.inputs, case.classes, cfg, 0).values
     )
-    ig_rows = quality.randomisation_test(case, spec, cfg, ig, 6, 0)
+    ig_rows, ig_per_sample = quality.randomisation_test(case, spec, cfg, ig, 6, 0)
     edges = _edge_detector(None, case.inputs, None)
-    edge_rows = quality.randomisation_test(case, spec, cfg, edges, 6, 0, attribute=_edge_detector)
+    edge_rows, edge_per_sample = quality.randomisation_test(
+        case, spec, cfg, edges, 6, 0, attribute=_edge_detector
+    )
     assert [r["layers_randomised"] for r in ig_rows] == [1, 2]  # TinyCNN: head, then conv too
     assert edge_rows[-1]["rank_correlation"] == pytest.approx(1.0)
     assert ig_rows[-1]["rank_correlation"] < 0.5
+    # The per-sample values behind the verdict: one per sample, averaged over repeats.
+    assert edge_per_sample.shape == ig_per_sample.shape == (6,)
+    np.testing.assert_allclose(edge_per_sample, 1.0, atol=1e-6)
+    assert ig_per_sample.mean() < 0.5
+    ig_mean = scoring.mean_interval(ig_per_sample, 0.95, seed=0)
     verdict = findings.sanity_finding(
         [
-            {"method": "edges", "label": "Edge detector", "randomisation": 1.0},
-            {"method": "ig", "label": "IG", "randomisation": ig_rows[-1]["rank_correlation"]},
+            {"method": "edges", "label": "Edge detector", "randomisation": 1.0,
+             "randomisation_low": 1.0, "randomisation_high": 1.0},
+            {"method": "ig", "label": "IG", "randomisation": ig_mean[0],
+             "randomisation_low": ig_mean[1], "randomisation_high": ig_mean[2]},
         ],
         cfg,
-    )
+    )  # fmt: skip
+    assert ig_mean[2] < cfg.max_randomisation_similarity  # IG surely passes
     assert verdict.severity == "fail"
-    assert verdict.message.startswith("Edge detector (1.00) fails the randomisation check")
+    assert verdict.message.startswith("Edge detector (1.00 [1.00, 1.00]) fails the randomisation")
     assert "IG" not in verdict.message
 
 
@@ -184,8 +194,9 @@ def test_stability_is_one_for_a_deterministic_map_and_lower_for_noisy_gradient_s
         ),
         4, 0,
     )  # fmt: skip
-    assert steady == pytest.approx(1.0)
-    assert noisy < 0.95
+    assert noisy.shape == steady.shape == (4,)  # one agreement per sample
+    np.testing.assert_allclose(steady, 1.0)
+    assert noisy.mean() < 0.95
 
 
 def test_colour_share_is_zero_for_a_colour_blind_model_and_high_for_a_colour_model():

@@ -41,13 +41,16 @@ def _rows(case: Case) -> int:
     return max(1, int(case.target.batch_size))
 
 
-def _gap(subject: Subject, x, baselines, classes, attributions) -> tuple[np.ndarray, np.ndarray]:
-    """Completeness gap: sum of attributions minus (f(x) - f(baseline)), per sample."""
+def _gap(subject: Subject, x, baselines, classes, attributions):
+    """Completeness per sample: the sum of attributions minus (f(x) - f(baseline)), that
+    difference, and the outputs' size ``(|f(x)| + |f(baseline)|) / 2``."""
     with torch.no_grad():
-        diff = subject.picked(x, classes) - subject.picked(baselines, classes)
+        at_x, at_baseline = subject.picked(x, classes), subject.picked(baselines, classes)
     total = attributions.reshape(len(attributions), -1).sum(axis=1)
-    diff = to_numpy(diff).astype(np.float64)
-    return total - diff, diff
+    at_x, at_baseline = (to_numpy(v).astype(np.float64) for v in (at_x, at_baseline))
+    diff = at_x - at_baseline
+    scale = (np.abs(at_x) + np.abs(at_baseline)) / 2
+    return total - diff, diff, scale
 
 
 def _held_forward(case: Case, subject: Subject):
@@ -67,9 +70,29 @@ def _held_forward(case: Case, subject: Subject):
 
 def integrated_gradients(case, subject, x, classes, config, seed) -> Attribution:
     """Integrated Gradients from the Case's baseline; on text, layer IG on the embedding
-    summed to one score per token."""
+    summed to one score per token.
+
+    The steps adapt: from ``n_steps``, doubled until the attributions add up to the
+    output difference within ``max_completeness_gap``, or ``max_steps`` is reached, or
+    another try would overrun ``max_evaluations``; the steps used are recorded."""
+    steps, spent = config.n_steps, 0
+    while True:
+        attribution = _integrated_gradients(case, subject, x, classes, steps)
+        spent += len(x) * (steps + 2)
+        gap = attribution.completeness_gap
+        more = len(x) * (2 * steps + 2)
+        if (
+            not (gap > config.max_completeness_gap)
+            or steps * 2 > config.max_steps
+            or spent + more > config.max_evaluations
+        ):
+            return attribution
+        steps *= 2
+
+
+def _integrated_gradients(case, subject, x, classes, n_steps: int) -> Attribution:
     device = subject.device
-    out, gaps, diffs = [], [], []
+    out, gaps, diffs, scales = [], [], [], []
     rows = _rows(case)
     for part in chunks(len(x), rows):
         xs = x[part].to(device)
@@ -81,20 +104,27 @@ def integrated_gradients(case, subject, x, classes, config, seed) -> Attribution
                     subject.score, layer_of(subject.module, case.layer)
                 )
                 attr = method.attribute(
-                    xs, baselines=bs, target=target, n_steps=config.n_steps,
+                    xs, baselines=bs, target=target, n_steps=n_steps,
                     internal_batch_size=max(rows, len(xs)),
                 ).sum(dim=-1)  # fmt: skip
             else:
                 attr = IntegratedGradients(subject.score).attribute(
-                    xs, baselines=bs, target=target, n_steps=config.n_steps,
+                    xs, baselines=bs, target=target, n_steps=n_steps,
                     internal_batch_size=max(rows, len(xs)),
                 )  # fmt: skip
         values = to_numpy(attr)
-        gap, diff = _gap(subject, xs, bs, None if classes is None else classes[part], values)
+        gap, diff, scale = _gap(subject, xs, bs, None if classes is None else classes[part], values)
         out.append(values)
         gaps.append(gap)
         diffs.append(diff)
-    return Attribution(np.concatenate(out), np.concatenate(gaps), np.concatenate(diffs))
+        scales.append(scale)
+    return Attribution(
+        np.concatenate(out),
+        np.concatenate(gaps),
+        np.concatenate(diffs),
+        np.concatenate(scales),
+        steps=n_steps,
+    )
 
 
 def saliency(case, subject, x, classes, config, seed) -> Attribution:
@@ -137,7 +167,7 @@ def smoothgrad(case, subject, x, classes, config, seed) -> Attribution:
 def deeplift(case, subject, x, classes, config, seed) -> Attribution:
     """DeepLift (rescale rule) from the Case's baseline."""
     device = subject.device
-    out, gaps, diffs = [], [], []
+    out, gaps, diffs, scales = [], [], [], []
     module = subject.as_module()
     for part in chunks(len(x), _rows(case)):
         xs = x[part].to(device)
@@ -146,11 +176,14 @@ def deeplift(case, subject, x, classes, config, seed) -> Attribution:
         with quiet_library_notes():
             attr = DeepLift(module).attribute(xs, baselines=bs, target=targets_of(cls, device))
         values = to_numpy(attr)
-        gap, diff = _gap(subject, xs, bs, cls, values)
+        gap, diff, scale = _gap(subject, xs, bs, cls, values)
         out.append(values)
         gaps.append(gap)
         diffs.append(diff)
-    return Attribution(np.concatenate(out), np.concatenate(gaps), np.concatenate(diffs))
+        scales.append(scale)
+    return Attribution(
+        np.concatenate(out), np.concatenate(gaps), np.concatenate(diffs), np.concatenate(scales)
+    )
 
 
 def gradient_shap(case, subject, x, classes, config, seed) -> Attribution:

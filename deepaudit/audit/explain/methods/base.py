@@ -24,12 +24,28 @@ class Attribution:
     """Attributions of one method over the inputs (N×input shape; text: N×L).
 
     ``gap`` is the completeness gap per sample where the method has one: the sum of the
-    attributions minus the output difference they should add up to.
+    attributions minus the output difference they should add up to; ``output_scale`` the
+    size of the outputs it is read against (``(|f(x)| + |f(baseline)|) / 2``), ``steps``
+    the path steps a path method used.
     """
 
     values: np.ndarray
     gap: np.ndarray | None = None
     output_difference: np.ndarray | None = None
+    output_scale: np.ndarray | None = None
+    steps: int | None = None
+
+    @property
+    def completeness_gap(self) -> float:
+        """The mean |gap| relative to the output difference, or to the outputs' own size
+        when that is larger (a difference near 0 cannot blow the ratio up); NaN when the
+        method has no gap."""
+        if self.gap is None:
+            return float("nan")
+        scale = float(np.mean(np.abs(self.output_difference)))
+        if self.output_scale is not None:
+            scale = max(scale, float(np.mean(self.output_scale)))
+        return float(np.mean(np.abs(self.gap)) / scale) if scale > 0 else float("nan")
 
 
 Compute = Callable[
