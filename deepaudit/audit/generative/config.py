@@ -30,6 +30,7 @@ GENERATIVE_CONSTRAINTS = {
     "projection_dim": [Interval(int, 1, None)],
     "memorisation_space": [OneOf(MEMORISATION_SPACES)],
     "copy_quantile": [Interval(float, 0, 1, closed="neither")],
+    "copy_threshold_by_class": [InstanceOf((bool,), "a bool")],
     "n_neighbours_shown": [Interval(int, 0, None)],
     "grid_size": [Interval(int, 0, None)],
     "n_interpolations": [Interval(int, 0, None)],
@@ -103,7 +104,13 @@ class GenerativeConfig(Config):
         copy) or the comparison ``"features"``.
     copy_quantile
         A generated sample is a copy when it lies closer to the training data than this
-        quantile of the held-out real samples' distances to it.
+        quantile of the held-out real samples' distances to it (a conformal bound: a
+        generator that copies nothing shows at most this share of copies).
+    copy_threshold_by_class
+        With a label model, read each generated sample against the held-out samples of
+        its own (predicted) class: some classes lie much closer to their training
+        neighbours than others, and one pooled threshold would flag a generator of novel
+        samples of such a class as a copier.
     n_neighbours_shown
         Generated samples (the closest to the training data) saved with their nearest
         training neighbour.
@@ -155,6 +162,7 @@ class GenerativeConfig(Config):
     projection_dim: int = 64
     memorisation_space: str = "pixels"
     copy_quantile: float = 0.01
+    copy_threshold_by_class: bool = True
     n_neighbours_shown: int = 8
     grid_size: int = 64
     n_interpolations: int = 4

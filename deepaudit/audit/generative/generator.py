@@ -127,10 +127,24 @@ def run_generator(target: Target, options: GenerativeConfig, seed: int) -> Gener
             searched = (flatten(train_rows), flatten(fake), flatten(real))
         else:
             searched = (space(train_rows), f_fake, f_real)
+        classes = {}
+        if options.copy_threshold_by_class and target.label_model is not None:
+            classes = {
+                "generated_classes": predicted_classes(target.label_model, fake, target),
+                "heldout_classes": predicted_classes(target.label_model, real, target),
+            }
         mem = memorisation(
-            *searched, copy_quantile=options.copy_quantile, confidence=options.confidence
+            *searched,
+            copy_quantile=options.copy_quantile,
+            confidence=options.confidence,
+            **classes,
         )
         _memorisation(result, mem, fake, train_rows, train_ids, options)
+        if mem.by_class:
+            names = target.label_class_names
+            result.tables["copy_thresholds"] = [
+                {**row, "class": _class_name(names, row["class"])} for row in mem.by_class
+            ]
     else:
         result.notes.append(
             "No training data was given (Target(train_data=...)): memorisation was not "
@@ -258,6 +272,10 @@ def _samples(
         result.metrics["interpolation_max_jump_ratio"] = float(np.nanmax(ratios))
 
 
+def _class_name(names, index: int) -> str:
+    return str(names[index]) if names is not None and 0 <= index < len(names) else str(index)
+
+
 def _memorisation(
     result: GenerativeResult,
     mem: Memorisation,
@@ -273,7 +291,9 @@ def _memorisation(
             "copy_share_high": float(mem.copy_interval[1]),
             "copy_quantile": options.copy_quantile,
             "copy_threshold": mem.threshold,
+            "expected_copy_share": mem.expected_share,
             "heldout_copy_share": mem.heldout_share,
+            "copy_threshold_by_class": bool(mem.by_class),
             "closer_than_heldout_probability": mem.closer_probability,
             "closer_than_heldout_p_value": mem.p_value,
             "n_train_searched": len(train_rows),
@@ -287,9 +307,12 @@ def _memorisation(
             "min_distance": float(d.min()),
             "q01_distance": float(np.quantile(d, 0.01)),
             "median_distance": float(np.median(d)),
-            "share_under_threshold": float(np.mean(d <= mem.threshold)),
+            "share_under_threshold": share,
         }
-        for label, d in (("generated", gen_d), ("held-out real", held_d))
+        for label, d, share in (
+            ("generated", gen_d, mem.copy_share),
+            ("held-out real", held_d, mem.heldout_share),
+        )
     ]
     edges = np.histogram_bin_edges(np.concatenate([gen_d, held_d]), bins=options.n_bins)
     result.arrays.update(
@@ -319,10 +342,10 @@ def _memorisation(
             "generated_id": int(g),
             "train_id": int(train_ids[t]),
             "distance": float(gen_d[g]),
-            "distance_over_threshold": float(gen_d[g] / mem.threshold)
-            if mem.threshold > 0
+            "distance_over_threshold": float(gen_d[g] / mem.thresholds[g])
+            if mem.thresholds[g] > 0
             else None,
-            "copy": bool(gen_d[g] <= mem.threshold),
+            "copy": bool(gen_d[g] <= mem.thresholds[g]),
         }
         for r, (g, t) in enumerate(zip(closest, neighbours, strict=True))
     ]

@@ -1,8 +1,8 @@
 """The generative family's findings, graded from its saved result and the limits.
 
 Each check has a fail and a warn threshold (for "higher is better" checks the fail
-threshold is the lower one); a measurement whose interval straddles the fail threshold
-is inconclusive.
+threshold is the lower one), read by the one rule every family uses: a measurement whose
+interval straddles the fail threshold is inconclusive.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from deepaudit.audit.generative.config import GenerativeConfig
+from deepaudit.grading import verdict
 from deepaudit.results import Evidence, FamilyResult, Finding
 
 FAMILY = "generative"
@@ -25,21 +26,13 @@ def grade(
     lower_is_worse: bool,
     interval: tuple[float, float] | None = None,
 ) -> str:
-    """``fail`` beyond the fail threshold, ``warn`` beyond the warn one, else ``pass``.
-
-    ``inconclusive`` when there is no value, or when its interval straddles the fail
-    threshold (the evidence cannot tell failing from not failing).
+    """The one rule (:func:`deepaudit.grading.verdict`) with the fail threshold as the
+    limit: ``fail`` when the whole interval lies beyond it, ``inconclusive`` when the
+    interval straddles it (or there is no value); within it, ``warn`` when the value lies
+    beyond the warn threshold, else ``pass``. Without an interval the value stands for it.
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "inconclusive"
-    if interval is not None and interval[0] < fail < interval[1]:
-        return "inconclusive"
-    worse = (lambda v, t: v < t) if lower_is_worse else (lambda v, t: v > t)
-    if worse(value, fail):
-        return "fail"
-    if worse(value, warn):
-        return "warn"
-    return "pass"
+    low, high = (None, None) if interval is None else interval
+    return verdict(value, low, high, fail, higher_is_worse=not lower_is_worse, warn=warn)
 
 
 def grade_generative(result: FamilyResult, config: GenerativeConfig) -> list[Finding]:
@@ -196,8 +189,10 @@ def generator_findings(result: FamilyResult, options: GenerativeConfig) -> list[
                     interval=interval,
                 ),
                 f"{m['copy_share']:.1%} of generated samples are closer to a training sample "
-                f"than {1 - m['copy_quantile']:.0%} of held-out real samples are "
-                f"({m['heldout_copy_share']:.1%} expected by chance; warn above "
+                f"than {1 - m['copy_quantile']:.0%} of held-out real samples"
+                f"{' of their class' if m.get('copy_threshold_by_class') else ''} are "
+                f"(at most {m.get('expected_copy_share', m['copy_quantile']):.1%} expected "
+                f"by chance; warn above "
                 f"{options.warn_copy_share:.0%}, fail above {options.fail_copy_share:.0%}); "
                 f"a generated sample is closer than a held-out one with probability "
                 f"{m['closer_than_heldout_probability']:.2f}.",

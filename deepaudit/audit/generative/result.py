@@ -55,6 +55,19 @@ class MemorisationStats:
 
 
 @_row
+class CopyThreshold:
+    """Generators with a label model: the copy threshold of one class, from the held-out
+    real samples the label model puts in it, and its generated samples' copy share."""
+
+    class_: str
+    n_generated: int
+    n_heldout: int
+    threshold: float
+    expected_share: float
+    copy_share: float
+
+
+@_row
 class NearestNeighbour:
     """Generators: a generated sample close to the training data, and its neighbour."""
 
@@ -120,6 +133,7 @@ class GenerativeResult(FamilyResult):
         "coverage_by_class": ClassCoverage,
         "diversity": Diversity,
         "memorisation": MemorisationStats,
+        "copy_thresholds": CopyThreshold,
         "nearest_neighbours": NearestNeighbour,
         "feature_errors": FeatureError,
         "worst_samples": WorstSample,
@@ -145,7 +159,9 @@ class GenerativeResult(FamilyResult):
         "copy_share_high": float,
         "copy_quantile": float,
         "copy_threshold": float,
+        "expected_copy_share": float,
         "heldout_copy_share": float,
+        "copy_threshold_by_class": bool,
         "closer_than_heldout_probability": float,
         "closer_than_heldout_p_value": float,
         "n_train_searched": int,
