@@ -61,6 +61,7 @@ ROBUSTNESS_CONSTRAINTS = {
     "random_start": [InstanceOf((bool,), "a bool")],
     "loss": [OneOf(LOSSES)],
     "bisection_steps": [Interval(int, 0, 50)],
+    "flip_tolerance": [Interval(float, 0, None, closed="neither")],
     "large_epsilon_multiple": [Interval(float, 1, None, closed="neither")],
     "monotonicity_samples": [Interval(int, 0, None)],
     "fgsm": [OneOf(FGSM_MODES)],
@@ -115,8 +116,10 @@ class RobustnessConfig(Config):
         ball), whether the first run starts at a random point too (at a large ε a random
         start can land far from the boundary and waste the budget; off by default), and
         the loss climbed (cross-entropy or the logit margin of Carlini & Wagner).
-    bisection_steps
-        Bisection steps refining each sample's smallest flipping ε between grid points.
+    bisection_steps, flip_tolerance
+        Each sample's smallest flipping ε is bisected between grid points until it is
+        known within ``flip_tolerance`` (relative: the ε that broke it is at most
+        ``1 + flip_tolerance`` times one it stood), in at most ``bisection_steps`` steps.
     large_epsilon_multiple
         The sanity check attacks at this multiple of the largest ε, where accuracy
         should collapse; a model that stays accurate there is probably masking gradients.
@@ -191,7 +194,8 @@ class RobustnessConfig(Config):
     restarts: int = 1
     random_start: bool = False
     loss: str = "ce"
-    bisection_steps: int = 1
+    bisection_steps: int = 12
+    flip_tolerance: float = 0.1
     large_epsilon_multiple: float = 8.0
     monotonicity_samples: int = 16
     fgsm: str = "reference"
@@ -252,7 +256,8 @@ class RobustnessConfig(Config):
             "steps": 50,
             "relative_step_size": 0.1,
             "restarts": 3,
-            "bisection_steps": 6,
+            "bisection_steps": 16,
+            "flip_tolerance": 0.05,
             "monotonicity_samples": 64,
             "query_samples": 256,
             "query_budget": 1000,

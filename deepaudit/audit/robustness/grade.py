@@ -16,6 +16,7 @@ import numpy as np
 from deepaudit.audit.robustness import sanity
 from deepaudit.audit.robustness.config import RobustnessConfig
 from deepaudit.audit.robustness.registry import BUILTIN_ATTACKS
+from deepaudit.grading import verdict
 from deepaudit.results import Evidence, FamilyResult, Finding
 from deepaudit.schema import SchemaError
 
@@ -33,23 +34,6 @@ REGRADE_NEEDS_INPUTS = (
 )
 
 
-def severity_with_interval(
-    value: float, low: float, high: float, threshold: float, *, higher_is_worse: bool
-) -> str:
-    """``fail`` when the whole interval is on the wrong side of the threshold, ``pass``
-    when the estimate is on the right side, ``inconclusive`` when the estimate is wrong
-    but the interval reaches the threshold."""
-    if value is None or np.isnan(value):
-        return "inconclusive"
-    if not higher_is_worse:
-        value, low, high, threshold = -value, -high, -low, -threshold
-    if value <= threshold:
-        return "pass"
-    if not np.isnan(low) and low > threshold:
-        return "fail"
-    return "inconclusive"
-
-
 def graded_finding(
     check: str,
     message: str,
@@ -59,9 +43,9 @@ def graded_finding(
     subject: str | None = None,
 ) -> Finding:
     """A finding whose severity is where ``evidence``'s interval lies against its
-    threshold (:func:`severity_with_interval`)."""
+    threshold, by the one rule of every family (:func:`deepaudit.grading.verdict`)."""
     low, high = evidence.interval
-    severity = severity_with_interval(
+    severity = verdict(
         evidence.value, low, high, evidence.threshold, higher_is_worse=higher_is_worse
     )
     return Finding(FAMILY, check, severity, message, evidence, subject)
@@ -123,6 +107,15 @@ def _curve_row(result: FamilyResult, epsilon: float, **where) -> dict | None:
     return None
 
 
+def _flip_text(result: FamilyResult, norm: str, value: float) -> str:
+    """The median flipping ε with its interval, from the overall ``flip_epsilon`` row."""
+    for row in result.tables.get("flip_epsilon", []):
+        if row["norm"] == norm and row["attribute"] == "overall" and not row.get("direction"):
+            if np.isfinite(row["ci_low"]) and not np.isnan(row["ci_high"]):
+                return f"{fmt_eps(value)} [{fmt_eps(row['ci_low'])}, {fmt_eps(row['ci_high'])}]"
+    return fmt_eps(value)
+
+
 def _attacked_classifier(result: FamilyResult, config: RobustnessConfig) -> list[Finding]:
     """Robust accuracy at the reference ε of each norm, and the survival gaps between
     groups under the first norm (classifiers and GAN discriminators)."""
@@ -133,7 +126,7 @@ def _attacked_classifier(result: FamilyResult, config: RobustnessConfig) -> list
         eps = m[f"reference_epsilon_{norm}"]
         clean = _curve_row(result, 0.0, attack="PGD", norm=norm)
         robust = _curve_row(result, eps, attack="PGD", norm=norm)
-        flips = m[f"median_flip_epsilon_{norm}"]
+        flips = _flip_text(result, norm, m[f"median_flip_epsilon_{norm}"])
         found.append(
             graded_finding(
                 f"robust_accuracy_{norm}",
@@ -141,7 +134,7 @@ def _attacked_classifier(result: FamilyResult, config: RobustnessConfig) -> list
                 f"(in units of {m[f'attack_unit_{norm}']}), {m['attack_subject']} falls from "
                 f"{clean['accuracy']:.1%} to {robust['accuracy']:.1%} "
                 f"[{robust['ci_low']:.1%}, {robust['ci_high']:.1%}] on {robust['n']} "
-                f"samples{m['attack_limits']}; the median flipping ε is {fmt_eps(flips)} "
+                f"samples{m['attack_limits']}; the median flipping ε is {flips} "
                 f"(floor {config.min_robust_accuracy:.0%}).",
                 row_evidence(
                     f"robust_accuracy_{norm}",

@@ -44,6 +44,10 @@ def report_problem(
         eps = sw.grid[k]
         robust = proportion(sw.robust(k), options.confidence)
         flips = median(sw.flip_epsilon[sw.correct])
+        if sw.flip_low is not None:  # brackets still wider than the tolerance
+            finite = sw.correct & np.isfinite(sw.flip_epsilon) & (sw.flip_epsilon > 0)
+            wide = sw.flip_epsilon > (1 + options.flip_tolerance) * sw.flip_low
+            result.metrics[f"flip_unresolved_{norm}"] = int(np.sum(finite & wide))
         success = proportion(~sw.robust(k)[sw.correct], options.confidence)
         suffix = f"_{norm}"
         result.metrics.update(

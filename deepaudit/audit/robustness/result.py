@@ -241,6 +241,7 @@ class RobustnessResult(FamilyResult):
         "robust_accuracy_*": float,
         "attack_success_rate_*": float,
         "median_flip_epsilon_*": float,
+        "flip_unresolved_*": int,
         "fgsm_accuracy_*": float,
         "zero_gradient_fraction": float,
         "large_epsilon_accuracy": float,

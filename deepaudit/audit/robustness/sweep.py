@@ -13,7 +13,8 @@ sample at every ε. Then:
 - each attack below the top starts from the perturbation that broke the sample one
   level up (projected into the smaller ball): often still adversarial, else a good start;
 - each broken sample's flipping ε is refined by bisection between the ε where it last
-  broke and the next smaller one, with one radius per sample in a batched PGD per step;
+  broke and the next smaller one, with one radius per sample in a batched PGD per step,
+  until it is known within ``flip_tolerance`` (10 % by default);
 - a few samples that survived an ε are attacked again, from scratch, at the next
   smaller one: a sound attack does not break them there (if it does, robust
   accuracy measured independently would rise with ε).
@@ -59,6 +60,8 @@ class Sweep:
     ``broken_at``: index of the first grid ε that broke it (-1: wrong before any attack,
     ``len(grid)``: standing at every grid ε). ``flip_epsilon``: the smallest ε found to
     break it (0 when wrong to begin with, inf when the large-ε attack failed too).
+    ``flip_low``: the largest ε it was found to stand (the bracket's lower end; the
+    flipping ε lies in ``[flip_low, flip_epsilon]``).
     ``eta``: the perturbation that broke it at the smallest ε (zeros otherwise).
     ``non_monotone``: (broken, tried, smaller ε, larger ε) of the re-check.
     """
@@ -72,6 +75,7 @@ class Sweep:
     eta: torch.Tensor
     non_monotone: tuple[int, int, float, float] = (0, 0, 0.0, 0.0)
     fgsm_broken: dict[float, np.ndarray] = field(default_factory=dict)
+    flip_low: np.ndarray | None = None
 
     def robust(self, k: int) -> np.ndarray:
         """Standing after the attacks up to grid index ``k`` (-1: clean correctness)."""
@@ -144,9 +148,14 @@ def sweep(
     broken_at[wrong] = -1
     broken_large = broken_at == len(grid)
     broken_at = np.minimum(broken_at, len(grid))  # standing at every grid ε, large ε or not
-    flip = _bisect(space, broken_at, broken_large, grid, large, options, run, batch_size, tick, eta)
+    flip, flip_low = _bisect(
+        space, broken_at, broken_large, grid, large, options, run, batch_size, tick, eta
+    )
     non_monotone = _recheck(survivors, levels, options, run, batch_size)
-    out = Sweep(norm, tuple(grid), broken_at, flip, large, broken_large, eta, non_monotone)
+    out = Sweep(
+        norm, tuple(grid), broken_at, flip, large, broken_large, eta, non_monotone,
+        flip_low=flip_low,
+    )  # fmt: skip
     if options.fgsm != "none" and norm == "Linf":
         correct_rows = rows[torch.from_numpy(broken_at >= 0).to(device)]
         chosen = grid if options.fgsm == "all" else (grid[reference_index(grid, options)],)
@@ -164,8 +173,10 @@ def sweep(
 
 def _bisect(space, broken_at, broken_large, grid, large, options, run, batch_size, tick, eta):
     """Each broken sample's smallest flipping ε, bisected (geometrically) between the
-    smallest level that broke it and the next smaller one; the upper end (an ε at which
-    it did break) is kept."""
+    smallest level that broke it and the next smaller one until the bracket is within
+    ``flip_tolerance`` (``high <= (1 + tolerance) · low``) or ``bisection_steps`` are
+    spent; the upper end (an ε at which it did break) is kept. A sample broken at the
+    smallest grid ε has no lower end yet: its bracket is halved until it stands."""
     n = len(broken_at)
     inside = (broken_at >= 0) & (broken_at < len(grid))
     edges = np.asarray((0.0, *grid), dtype=np.float64)
@@ -176,12 +187,13 @@ def _bisect(space, broken_at, broken_large, grid, large, options, run, batch_siz
     low[broken_large] = grid[-1]
     high[broken_large] = large
     high[broken_at < 0] = 0.0
-    todo = np.flatnonzero(inside | broken_large)
+    broken = np.flatnonzero(inside | broken_large)
     device = space.x0.device
     for step in range(options.bisection_steps):
+        todo = broken[high[broken] > (1 + options.flip_tolerance) * low[broken]]
         if len(todo) == 0:
             break
-        tick(f"bisection {step + 1}/{options.bisection_steps}")
+        tick(f"bisection {step + 1} ({len(todo)} samples)")
         mid = np.where(low[todo] > 0, np.sqrt(low[todo] * high[todo]), high[todo] / 2)
         rows = torch.from_numpy(todo).to(device)
         eps = torch.from_numpy(mid.astype(np.float32)).to(device)
@@ -190,7 +202,7 @@ def _bisect(space, broken_at, broken_large, grid, large, options, run, batch_siz
         eta[rows[result.success]] = result.eta[result.success]
         high[todo[hit]] = mid[hit]
         low[todo[~hit]] = mid[~hit]
-    return high
+    return high, low
 
 
 def _recheck(survivors, levels, options, run, batch_size) -> tuple[int, int, float, float]:

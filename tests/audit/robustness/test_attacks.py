@@ -150,15 +150,20 @@ def test_the_minimal_flipping_epsilon_of_a_linear_model_matches_its_closed_form(
         ),
         "units",
     )
-    options = RobustnessConfig(bisection_steps=8)
-    for norm, dual in (("Linf", 1), ("L2", 2)):
-        exact = (z.abs() / w.norm(p=dual)).numpy()
-        grid = tuple(float(e) for e in np.geomspace(exact.min() / 2, exact.max() * 2, 4))
-        sw = sweep(space, misclassification(labels), norm, grid, options, torch.Generator(), 64)
-        ratio = sw.flip_epsilon / exact
-        assert np.all(ratio >= 1 - 1e-4), norm
-        resolution = (grid[1] / grid[0]) ** (1 / 2**options.bisection_steps)
-        assert np.all(ratio <= resolution * 1.001), norm
+    for tolerance in (0.1, 0.01):  # the default, and a finer one
+        options = RobustnessConfig(flip_tolerance=tolerance, bisection_steps=20)
+        for norm, dual in (("Linf", 1), ("L2", 2)):
+            exact = (z.abs() / w.norm(p=dual)).numpy()
+            grid = tuple(float(e) for e in np.geomspace(exact.min() / 2, exact.max() * 2, 4))
+            sw = sweep(
+                space, misclassification(labels), norm, grid, options, torch.Generator(), 64
+            )
+            ratio = sw.flip_epsilon / exact
+            assert np.all(ratio >= 1 - 1e-4), norm
+            assert np.all(ratio <= (1 + tolerance) * 1.001), (norm, tolerance)
+            assert np.all(sw.flip_low <= exact * (1 + 1e-4)), norm  # it stood there
+            if tolerance == 0.1:  # not finer than asked: the steps are spent where needed
+                assert ratio.max() > 1.01, norm
 
 
 @pytest.mark.filterwarnings("ignore:Input Tensor 0 did not already require gradients")

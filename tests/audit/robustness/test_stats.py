@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pytest
 
-from deepaudit.audit.robustness.grade import severity_with_interval
 from deepaudit.audit.robustness.stats import (
     bootstrap_gap,
     bootstrap_median,
@@ -54,15 +53,6 @@ def test_largest_gap_ignores_small_groups_and_names_the_extremes():
     assert largest_gap({"a": np.ones(30)}, rng, 100, 0.95, 10) is None
     tie = largest_gap({"a": np.zeros(30), "b": np.zeros(20)}, rng, 100, 0.95, 10)
     assert (tie["worst_group"], tie["best_group"], tie["gap"]) == ("a", "b", 0.0)
-
-
-def test_severity_follows_the_interval():
-    assert severity_with_interval(0.3, 0.2, 0.4, 0.1, higher_is_worse=True) == "fail"
-    assert severity_with_interval(0.3, 0.05, 0.4, 0.1, higher_is_worse=True) == "inconclusive"
-    assert severity_with_interval(0.05, 0.0, 0.2, 0.1, higher_is_worse=True) == "pass"
-    assert severity_with_interval(0.3, 0.2, 0.4, 0.5, higher_is_worse=False) == "fail"
-    assert severity_with_interval(0.45, 0.4, 0.6, 0.5, higher_is_worse=False) == "inconclusive"
-    assert severity_with_interval(0.7, 0.6, 0.8, 0.5, higher_is_worse=False) == "pass"
 
 
 def test_group_masks_start_with_everyone():
