@@ -7,13 +7,34 @@ Constraints are data, checked in one place when the config is built.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from deepaudit._validation import NONE, InstanceOf, Interval, Names, OneOf, SubsetOf
+from deepaudit._validation import (
+    NONE,
+    InstanceOf,
+    Interval,
+    Names,
+    OneOf,
+    Satisfies,
+    SubsetOf,
+)
 from deepaudit.audit.explain.registry import list_attributions
 from deepaudit.configs import Config
 
 OWNER = "ExplainConfig"
+
+
+def _is_regions(value: Any) -> bool:
+    """Names to non-empty masks (nested lists) or lists of names: checked against the
+    target later (:func:`.regions.check_regions`)."""
+    return (
+        isinstance(value, Mapping)
+        and len(value) > 0
+        and all(isinstance(k, str) and k for k in value)
+        and all(isinstance(v, list | tuple) and len(v) > 0 for v in value.values())
+    )
 
 
 EXPLAIN_CONSTRAINTS = {
@@ -47,6 +68,18 @@ EXPLAIN_CONSTRAINTS = {
     "max_completeness_gap": [Interval(float, 0, None)],
     "max_sensitive_share": [Interval(float, 0, 1)],
     "max_colour_share": [Interval(float, 0, 1)],
+    "regions": [
+        NONE,
+        Satisfies(
+            _is_regions,
+            "a dict from a region's name to its mask: a boolean array over an image, or a "
+            "list of feature names (tabular) or of tokens (text)",
+            {"corner": []},
+        ),
+    ],
+    "max_region_enrichment": [Interval(float, 1, None)],
+    "proxy_auc": [Interval(float, 0.5, 1)],
+    "min_proxy_share": [Interval(float, 0, 1)],
     "sensitive_features": [
         NONE,
         Names("a non-empty list of distinct feature names", non_empty=True),
@@ -139,6 +172,16 @@ class ExplainConfig(Config):
     max_colour_share
         An image model putting more than this share of its attribution on colour (the
         channels' difference) rather than on brightness and shape gets a warning.
+    regions, max_region_enrichment
+        Named regions of the input (see :mod:`.regions`): a boolean mask over an image
+        (H×W or C×H×W), or a list of feature names (tabular) or tokens (text). Each gets
+        the share of attribution inside it against its share of the input; a region
+        whose enrichment (their ratio) surely exceeds ``max_region_enrichment`` gets a
+        warning.
+    proxy_auc, min_proxy_share
+        Tabular: a feature that predicts a sensitive attribute with an AUC whose interval
+        lies above ``proxy_auc`` and that carries at least ``min_proxy_share`` of the
+        attribution is reported as a proxy of that attribute.
     sensitive_features
         Tabular features that are sensitive (default: the features named like a sensitive
         attribute of the target, e.g. ``sex``; ``age_band`` matches ``age``).
@@ -184,12 +227,16 @@ class ExplainConfig(Config):
     top_k: int = 5
     permutation_samples: int = 256
     max_evaluations: int = 200_000
-    max_check_evaluations: int = 2_500
+    max_check_evaluations: int = 20_000
     max_randomisation_similarity: float = 0.5
     min_stability: float = 0.7
     max_completeness_gap: float = 0.01
     max_sensitive_share: float = 0.1
     max_colour_share: float = 0.1
+    regions: Mapping[str, Any] | None = None
+    max_region_enrichment: float = 2.0
+    proxy_auc: float = 0.8
+    min_proxy_share: float = 0.05
     sensitive_features: tuple[str, ...] | None = None
     layer: str | None = None
     n_threads: int | None = 1
@@ -202,7 +249,16 @@ class ExplainConfig(Config):
         "max_completeness_gap",
         "max_sensitive_share",
         "max_colour_share",
+        "max_region_enrichment",
+        "proxy_auc",
+        "min_proxy_share",
     )
+
+    def __post_init__(self) -> None:
+        if isinstance(self.regions, Mapping):  # masks as plain nested lists (JSON-able)
+            plain = {k: v.tolist() if hasattr(v, "tolist") else v for k, v in self.regions.items()}
+            object.__setattr__(self, "regions", plain)
+        super().__post_init__()
 
     @classmethod
     def constraints(cls):
@@ -229,7 +285,7 @@ class ExplainConfig(Config):
             "n_sanity_samples": 32,
             "permutation_samples": 1024,
             "max_evaluations": 1_000_000,
-            "max_check_evaluations": 20_000,
+            "max_check_evaluations": 100_000,
         }
         budgets.update(overrides)
         return cls(**budgets)  # type: ignore[arg-type]

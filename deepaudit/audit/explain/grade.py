@@ -61,6 +61,10 @@ def grade_explain(result: FamilyResult, config: ExplainConfig) -> list[Finding]:
             found.append(finding)
     if tables.get("sensitive_share") is not None:
         found += sensitive_share_findings(tables["sensitive_share"], config)
+    if tables.get("proxies"):
+        found += proxy_findings(tables["proxies"], config)
+    if tables.get("regions"):
+        found += region_findings(tables["regions"], config)
     if "colour_share" in metrics:
         stratified = metrics.get("stratified_by")
         rows = [r for r in tables.get("colour_share", []) if r["attribute"] == stratified]
@@ -88,6 +92,13 @@ def _with_interval(row: dict, key: str, limit: float, digits: int = 2) -> str:
     if found is None:
         return text
     return f"{text} [{shown(found[0], limit, digits)}, {shown(found[1], limit, digits)}]"
+
+
+def _too_few(rows: list[dict], check: str) -> str:
+    """Why a check without an interval cannot decide: the samples it could afford."""
+    counts = sorted({int(r.get(f"{check}_samples") or 0) for r in rows})
+    n = " or ".join(str(c) for c in counts)
+    return f"measured on {n} sample{'s' if counts != [1] else ''} only, too few for an interval"
 
 
 def _worst_of(verdicts: list[str]) -> str:
@@ -128,10 +139,19 @@ def sanity_finding(quality: list[dict], config: ExplainConfig) -> Finding | None
             "trained model's, so they show the input more than the model."
         )
     elif unclear:
+        few = [r for r in unclear if _interval(r, "randomisation") is None]
+        straddle = [r for r in unclear if _interval(r, "randomisation") is not None]
+        reasons = []
+        if straddle:
+            reasons.append(
+                f"for {listed(straddle)} the interval of the rank correlation with the maps "
+                f"of a re-initialised model straddles the limit {limit:.2f}"
+            )
+        if few:
+            reasons.append(f"{listed(few)} {_too_few(few, 'randomisation')}")
         message = (
-            f"The randomisation check cannot tell for {listed(unclear)}: the interval of the "
-            f"rank correlation with the maps of a re-initialised model straddles the limit "
-            f"{limit:.2f} (more samples, n_sanity_samples, would decide)."
+            f"The randomisation check cannot tell: {'; '.join(reasons)} (more samples, "
+            "n_sanity_samples or max_check_evaluations, would decide)."
         )
     else:
         message = (
@@ -186,10 +206,15 @@ def stability_finding(quality: list[dict], config: ExplainConfig) -> Finding | N
             f"{config.n_seeds} seeds (limit {limit:.2f}): read single maps with care."
         )
     elif unclear:
+        few = [r for r in unclear if _interval(r, "stability") is None]
+        why = (
+            _too_few(few, "stability")
+            if len(few) == len(unclear)
+            else f"the interval straddles the limit {limit:.2f}"
+        )
         message = (
             f"Whether {listed(unclear)} {'is' if len(unclear) == 1 else 'are'} stable across "
-            f"{config.n_seeds} seeds cannot be told: the interval straddles the limit "
-            f"{limit:.2f}."
+            f"{config.n_seeds} seeds cannot be told: {why}."
         )
     else:
         message = (
@@ -349,6 +374,133 @@ def sensitive_share_findings(rows: list[dict], config: ExplainConfig) -> list[Fi
                     group=attribute,
                     view="sensitive_share",
                 ),
+            )
+        )
+    return findings
+
+
+def proxy_findings(rows: list[dict], config: ExplainConfig) -> list[Finding]:
+    """Per sensitive attribute: warn about features that surely predict it (the interval
+    of their AUC lies above ``proxy_auc``) and carry at least ``min_proxy_share`` of the
+    attribution; inconclusive when such a feature's interval straddles the limit."""
+    findings = []
+    limit, floor = config.proxy_auc, config.min_proxy_share
+    for attribute in dict.fromkeys(r["attribute"] for r in rows):
+        mine = [r for r in rows if r["attribute"] == attribute and _finite(r["auc"])]
+        if not mine:
+            continue
+        judged = {
+            r["feature"]: verdict(
+                r["auc"], r["auc_low"], r["auc_high"], limit, higher_is_worse=True
+            )
+            for r in mine
+        }
+        used = [r for r in mine if _finite(r["share"]) and r["share"] >= floor]
+        proxies = [r for r in used if judged[r["feature"]] == "fail"]
+        unclear = [r for r in used if judged[r["feature"]] == "inconclusive"]
+
+        def named(r: dict) -> str:
+            return (
+                f"`{r['feature']}` (AUC {_with_interval(r, 'auc', limit)} for "
+                f"{r['attribute']}={r['group']}; {shown(r['share'] * 100, floor * 100, 0)}% "
+                "of the attribution)"
+            )
+
+        if proxies:
+            severity = "warn"
+            top = max(proxies, key=lambda r: r["share"])
+            message = (
+                f"{', '.join(named(r) for r in proxies)} "
+                f"{'predicts' if len(proxies) == 1 else 'predict'} `{attribute}` and "
+                f"{'carries' if len(proxies) == 1 else 'carry'} the model's attribution "
+                f"({top['label']}; limits AUC {limit:.2f}, share {floor:.0%}): a proxy lets "
+                f"the model decide by {attribute} without being given it."
+            )
+        elif unclear:
+            severity = "inconclusive"
+            top = max(unclear, key=lambda r: r["share"])
+            message = (
+                f"Whether {', '.join(named(r) for r in unclear)} stands in for `{attribute}` "
+                f"cannot be told: its AUC's interval straddles the limit {limit:.2f}."
+            )
+        else:
+            severity = "pass"
+            top = mine[0]
+            message = (
+                f"No feature both predicts `{attribute}` (AUC above {limit:.2f}) and carries "
+                f"{floor:.0%} of the attribution; the best predictor is `{top['feature']}` "
+                f"(AUC {_with_interval(top, 'auc', limit)}, "
+                f"{top['share']:.0%} of the attribution)."
+            )
+        findings.append(
+            Finding(
+                FAMILY,
+                f"proxy:{attribute}",
+                severity,
+                message,
+                Evidence(
+                    metric="proxy_auc",
+                    value=float(top["auc"]),
+                    interval=_interval(top, "auc"),
+                    threshold=limit,
+                    group=top["feature"],
+                    view="proxies",
+                ),
+                subject=attribute,
+            )
+        )
+    return findings
+
+
+def region_findings(rows: list[dict], config: ExplainConfig) -> list[Finding]:
+    """Per named region, read from the first method (Integrated Gradients when it ran):
+    warn when its enrichment (share of attribution over share of input) surely exceeds
+    ``max_region_enrichment``; inconclusive when the interval straddles it."""
+    findings = []
+    limit = config.max_region_enrichment
+    for region in dict.fromkeys(r["region"] for r in rows):
+        mine = [r for r in rows if r["region"] == region]
+        top = next((r for r in mine if r["method"] == "integrated_gradients"), mine[0])
+        judged = verdict(
+            top["enrichment"],
+            top["enrichment_low"],
+            top["enrichment_high"],
+            limit,
+            higher_is_worse=True,
+        )
+        severity = "warn" if judged == "fail" else judged
+        others = [r for r in mine if r is not top and _finite(r["enrichment"])]
+        spread = (
+            f"; {min(r['enrichment'] for r in others):.1f}×–"
+            f"{max(r['enrichment'] for r in others):.1f}× under the other methods"
+            if others
+            else ""
+        )
+        what = (
+            f"Region `{region}` holds {top['input_share']:.0%} of the input but "
+            f"{top['share']:.0%} of {top['label']}'s attribution on {top['n_samples']} samples: "
+            f"{_with_interval(top, 'enrichment', limit)}× its size (limit {limit:g}×{spread})"
+        )
+        tail = {
+            "warn": ": the model leans on this region more than its size explains.",
+            "inconclusive": ": the interval straddles the limit, so the samples cannot tell.",
+            "pass": ".",
+        }[severity]
+        findings.append(
+            Finding(
+                FAMILY,
+                f"region:{region}",
+                severity,
+                what + tail,
+                Evidence(
+                    metric="region_enrichment",
+                    value=float(top["enrichment"]),
+                    interval=_interval(top, "enrichment"),
+                    threshold=limit,
+                    group=top["method"],
+                    view="regions",
+                ),
+                subject=region,
             )
         )
     return findings

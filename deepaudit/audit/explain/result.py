@@ -35,12 +35,14 @@ class MethodQuality:
     randomisation: float
     randomisation_low: float | None = None
     randomisation_high: float | None = None
+    randomisation_samples: int | None = None
     sanity: str
     completeness_gap: float
     steps: int | None = None
     stability: float
     stability_low: float | None = None
     stability_high: float | None = None
+    stability_samples: int | None = None
     seconds: float
     evaluations: int
     check_seconds: float
@@ -147,6 +149,40 @@ class SensitiveShare:
 
 
 @_row
+class Proxy:
+    """Tabular: how well a feature alone predicts a sensitive attribute (the best group
+    against the rest, ROC AUC with its interval), and its share of the attribution."""
+
+    attribute: str
+    feature: str
+    group: str
+    auc: float
+    auc_low: float
+    auc_high: float
+    share: float
+    method: str
+    label: str
+
+
+@_row
+class Region:
+    """A named region of the input (``ExplainConfig(regions=...)``) under one method: the
+    share of |attribution| inside it and its share of the input, over the samples."""
+
+    region: str
+    method: str
+    label: str
+    n_samples: int
+    share: float
+    share_low: float
+    share_high: float
+    input_share: float
+    enrichment: float
+    enrichment_low: float
+    enrichment_high: float
+
+
+@_row
 class TokenAttribution:
     """Text: each method's score of one token of one explained sample."""
 
@@ -212,6 +248,8 @@ class ExplainResult(FamilyResult):
         "budget": BudgetCut,
         "global_importance": GlobalImportance,
         "sensitive_share": SensitiveShare,
+        "proxies": Proxy,
+        "regions": Region,
         "token_attributions": TokenAttribution,
         "colour_share": ColourShare,
         "latent_sensitivity": LatentSensitivity,

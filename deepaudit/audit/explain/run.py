@@ -22,6 +22,7 @@ from deepaudit.audit.explain.config import OWNER, ExplainConfig
 from deepaudit.audit.explain.every_row import every_row_results
 from deepaudit.audit.explain.latent import latent_results
 from deepaudit.audit.explain.methods import applicable_methods, default_methods
+from deepaudit.audit.explain.regions import check_regions, region_rows
 from deepaudit.audit.explain.registry import get_method
 from deepaudit.audit.explain.result import ExplainResult
 from deepaudit.audit.target import Target
@@ -53,6 +54,8 @@ def resolve_methods(case: Case, config: ExplainConfig) -> list[str]:
 
 def check_target_settings(target: Target, config: ExplainConfig) -> None:
     """Refuse settings that do not fit ``target`` (before any family runs)."""
+    if config.regions is not None:
+        check_regions(target, config.regions)
     if config.sensitive_features is None:
         return
     if target.modality != "tabular":
@@ -158,6 +161,8 @@ def _run_explain(
         tabular.tabular_results(result, case, runs, config, seed)
     if case.space.modality == "text":
         result.tables["token_attributions"] = store.token_rows(case, runs)
+    if config.regions:
+        result.tables["regions"] = region_rows(case, runs, config.regions, config.confidence, seed)
     if colour.applies(case):
         colour.colour_results(result, case, config)
     if target.kind == "generator":

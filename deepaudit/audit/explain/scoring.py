@@ -26,7 +26,7 @@ def _check_samples(case: Case, spec, config: ExplainConfig, method_config, repea
 
 
 def mean_interval(
-    per_sample: np.ndarray, confidence: float, seed: int, n_boot: int = 1000
+    per_sample: np.ndarray, confidence: float, seed: int, n_boot: int = 4000
 ) -> tuple[float, float, float]:
     """The mean of per-sample values and its percentile-bootstrap interval over the
     samples (NaN values left out; NaN interval with fewer than two samples)."""
@@ -84,7 +84,7 @@ def quality_table(
             else:
                 notes.append("sensitivity skipped (over max_check_evaluations)")
         nan3 = (float("nan"),) * 3
-        randomisation = nan3
+        randomisation, sanity_n, stability_n = nan3, 0, 0
         if config.randomisation_stages:
             repeats = config.randomisation_stages + config.randomisation_repeats - 1
             n = _check_samples(case, spec, config, method_config, repeats)
@@ -93,7 +93,7 @@ def quality_table(
                     case, spec, method_config, run["scores"], n, seed
                 )
                 stages.extend(method_stages)
-                randomisation = mean_interval(per_sample, config.confidence, seed)
+                randomisation, sanity_n = mean_interval(per_sample, config.confidence, seed), n
             else:
                 notes.append("randomisation skipped (over max_check_evaluations)")
         stability = nan3
@@ -103,7 +103,7 @@ def quality_table(
                 per_sample = quality.stability_across_seeds(
                     case, spec, method_config, run["scores"], n, seed
                 )
-                stability = mean_interval(per_sample, config.confidence, seed)
+                stability, stability_n = mean_interval(per_sample, config.confidence, seed), n
             else:
                 notes.append("stability skipped (over max_check_evaluations)")
         note = "; ".join(notes)
@@ -126,12 +126,14 @@ def quality_table(
                 "randomisation": randomisation[0],
                 "randomisation_low": randomisation[1],
                 "randomisation_high": randomisation[2],
+                "randomisation_samples": sanity_n,
                 "sanity": sanity_verdict(*randomisation, config),
                 "completeness_gap": run["attribution"].completeness_gap,
                 "steps": run["attribution"].steps,
                 "stability": stability[0],
                 "stability_low": stability[1],
                 "stability_high": stability[2],
+                "stability_samples": stability_n,
                 "seconds": run["seconds"],
                 "evaluations": run["evaluations"],
                 "check_seconds": time.perf_counter() - started,

@@ -1,4 +1,5 @@
-"""Global importance of tabular features, and how much of it falls on sensitive ones."""
+"""Global importance of tabular features, how much of it falls on sensitive ones, and
+which features stand in for them (:mod:`.proxies`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import torch
 from captum.attr import FeaturePermutation
 
 from deepaudit.audit.explain.methods.base import quiet_library_notes, to_numpy
+from deepaudit.audit.explain.proxies import proxy_rows
 from deepaudit.audit.explain.registry import all_methods
 from deepaudit.audit.explain.subject import seeded
 
@@ -41,7 +43,7 @@ def permutation_importance(case: Case, n: int, seed: int) -> np.ndarray:
     measure of how much the model relies on each feature."""
     target = case.target
     subject = case.subject
-    rng = np.random.default_rng(seed)
+    rng = target.sample_rng(2)
     rows = np.sort(rng.choice(target.n_samples, min(n, target.n_samples), replace=False))
     x = target.data[torch.from_numpy(rows)].to(subject.device)
     with torch.no_grad():
@@ -131,6 +133,23 @@ def tabular_results(
             )
             result.metrics.setdefault(f"share[{feature}]", share)
     result.tables["sensitive_share"] = rows
+    sensitive_frame = case.target.sensitive
+    if order and sensitive_frame is not None and len(sensitive_frame.columns):
+        primary = order[0]
+        label = methods[primary].label if primary in methods else "Permutation importance"
+        result.tables["proxies"] = proxy_rows(
+            case.target.data.numpy(),
+            list(case.space.names),
+            case.space.groups,
+            case.space.kinds,
+            sensitive_frame,
+            mapping,
+            shares,
+            primary,
+            label,
+            config.confidence,
+            case.target.sample_seed,  # the halves that cross-fit are a split of the data
+        )
     blind = [n for n, b in zip(case.space.names, case.blind, strict=True) if b]
     gradient_runs = [n for n in runs if methods[n].gradient]
     if blind and gradient_runs:

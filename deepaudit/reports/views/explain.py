@@ -40,14 +40,21 @@ MAX_TOKENS_SHOWN = 40
 _QUALITY_COLUMNS = {
     "label": "method",
     "faithfulness": "faithfulness (insertion − deletion)",
+    "faithfulness_gain_low": "gain over random, low",
+    "faithfulness_gain_high": "gain over random, high",
     "deletion_auc": "deletion AUC ↓",
     "insertion_auc": "insertion AUC ↑",
     "infidelity": "infidelity ↓",
     "sensitivity": "max sensitivity ↓",
     "randomisation": "rank corr. with randomised model ↓",
+    "randomisation_low": "rank corr., low",
+    "randomisation_high": "rank corr., high",
     "sanity": "sanity",
     "completeness_gap": "completeness gap ↓",
+    "steps": "IG steps",
     "stability": "stability across seeds ↑",
+    "stability_low": "stability, low",
+    "stability_high": "stability, high",
     "seconds": "seconds",
     "evaluations": "model evaluations",
     "check_seconds": "check seconds",
@@ -62,8 +69,10 @@ _QUALITY_CAPTION = (
     "Max sensitivity: captum's sensitivity-max, the largest relative change of the map within "
     "a small input ball. Sanity: rank correlation of the maps with those of a copy whose "
     "weights were all re-initialised (Adebayo et al., 2018); high means the map ignores the "
-    "model. Completeness gap: |sum of attributions − output difference| relative to the "
-    "difference. Stability: rank agreement across seeds (stochastic methods). Cost: seconds "
+    "model; its interval (low, high) is a bootstrap over the samples, each averaged over "
+    "re-initialised copies. Completeness gap: |sum of attributions − output difference| relative to the "
+    "difference, or to the outputs' size when that is larger (steps: those Integrated "
+    "Gradients needed). Stability: rank agreement across seeds (stochastic methods). Cost: seconds "
     "and model evaluations of the method, then of its checks."
 )
 
@@ -423,6 +432,19 @@ _TABLES = {
         "Share of attribution on sensitive features",
         "Per sensitive attribute, the share of mean |attribution| its feature receives, from "
         "methods that see every feature (first row: the one the finding reads).",
+    ),
+    "proxies": (
+        "Features that stand in for a sensitive attribute",
+        "Per sensitive attribute and feature: how well the feature alone predicts the "
+        "attribute (ROC AUC of the best-predicted group against the rest, with its "
+        "Hanley–McNeil interval; categories through their cross-fitted group shares), and the "
+        "feature's share of the attribution. High on both: a proxy.",
+    ),
+    "regions": (
+        "Attribution inside named regions",
+        "Per region (ExplainConfig(regions=...)) and method: the share of |attribution| that "
+        "falls inside it, with a bootstrap interval over the explained samples, against its "
+        "share of the input; the enrichment is their ratio (1: no more than its size).",
     ),
     "colour_share": (
         "Share of attribution on colour",
