@@ -43,7 +43,7 @@ def class_coverage(
 ) -> dict:
     """Generated class shares (labelled by the target's label model) against the
     reference data's."""
-    samples = target.generate(options.n_generated, seed=seed)
+    samples = target.generate(options.n_generated, seed=target.sample_seed)
     generated = target.label_classes(samples)
     reference = target.label_classes(target.reference_data)
     class_names = target.label_class_names or [

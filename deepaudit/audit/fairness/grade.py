@@ -195,14 +195,9 @@ def worst(rows: Sequence[Mapping], value_key: str = "value") -> Mapping:
 def verdict_text(row: Mapping, digits: int = 3) -> str:
     """The verdict in words, with the interval and the limit it is read against."""
     severity = row["severity"]
-    if severity == "fail":
-        return "beyond the limit"
-    if severity in ("pass", "warn") and not row.get("mirrors_base_rate"):
-        return "within the limit"
     low, high = row.get("low", math.nan), row.get("high", math.nan)
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return "not enough data to tell"
-    if row.get("mirrors_base_rate"):
+    known = math.isfinite(low) and math.isfinite(high)
+    if row.get("mirrors_base_rate") and known:
         beyond = low > row["threshold"] if row["higher_is_worse"] else high < row["threshold"]
         return (
             ("beyond the limit, " if beyond else "")
@@ -210,6 +205,12 @@ def verdict_text(row: Mapping, digits: int = 3) -> str:
             "the gap mirrors who is positive more than how the model decides (the error-rate "
             "gaps say more)"
         )
+    if severity == "fail":
+        return "beyond the limit"
+    if severity in ("pass", "warn"):
+        return "within the limit"
+    if not known:
+        return "not enough data to tell"
     return "the interval straddles the limit"
 
 
@@ -223,7 +224,8 @@ def pair_text(row: Mapping) -> str:
     """Which groups the gap is between, or that there is none."""
     if row.get("lowest_group") is None:
         return "fewer than two groups large enough"
-    if row["lowest_group"] == row["highest_group"] or row.get("value") == 0:
+    ratio = "ratio" in str(row.get("statistic", ""))
+    if row["lowest_group"] == row["highest_group"] or row.get("value") == (1 if ratio else 0):
         return "all groups equal"
     return f"{row['lowest_group']} vs {row['highest_group']}"
 
@@ -248,8 +250,14 @@ def disparity_findings(
             shown(top[k], top["threshold"], 3) if math.isfinite(top[k]) else "nan"
             for k in ("value", "low", "high")
         )
+        base = top.get("base_rate_gap")
+        beside = (
+            f"; their base rates differ by {base:.3f}"
+            if isinstance(base, float) and math.isfinite(base) and not top.get("mirrors_base_rate")
+            else ""
+        )
         message = (
-            f"{check_text(check)} is {value} across {where} ({pair}); "
+            f"{check_text(check)} is {value} across {where} ({pair}{beside}); "
             f"{config.confidence:.0%} interval [{low}, {high}], limit "
             f"{top['threshold']:g}: {verdict_text(top)} ({tally(mine)}; {together})."
         )

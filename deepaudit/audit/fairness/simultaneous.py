@@ -66,7 +66,8 @@ class Contrasts:
         spans_zero = (lo <= 0) & (hi >= 0)
         lo_abs = np.where(spans_zero, 0.0, np.minimum(np.abs(lo), np.abs(hi)))
         hi_abs = np.maximum(np.abs(lo), np.abs(hi))
-        return float(lo_abs.max()), float(hi_abs.max())
+        # Contrasts of rates: no gap exceeds 1.
+        return float(min(1.0, lo_abs.max())), float(min(1.0, hi_abs.max()))
 
 
 def critical_value(t_max: np.ndarray | list[np.ndarray], confidence: float) -> float:
