@@ -65,21 +65,6 @@ def shown(value: float, limit: float, digits: int = 2, style: str = "f") -> str:
     return f"{value:.{digits + 6}{style}}"
 
 
-def severity_against(
-    value: float | None, threshold: float, *, higher_is_worse: bool, warn_margin: float = 0.0
-) -> str:
-    """``fail`` beyond the threshold, ``warn`` within ``warn_margin`` of it, else ``pass``;
-    ``inconclusive`` when there is no value."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "inconclusive"
-    excess = value - threshold if higher_is_worse else threshold - value
-    if excess > 0:
-        return "fail"
-    if excess > -warn_margin:
-        return "warn"
-    return "pass"
-
-
 def parse_limits(settings: Iterable[str]) -> dict[str, dict[str, Any]]:
     """``["fairness.max_difference=0.05", ...]`` as ``{"fairness": {"max_difference": 0.05}}``.
 

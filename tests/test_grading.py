@@ -62,7 +62,9 @@ def test_every_family_grades_an_interval_by_the_same_rule(args, expected):
     )
     assert robustness.severity == fairness["severity"] == generative == expected
     if worse:  # the randomisation check: a high similarity is bad
-        explain = sanity_verdict(value, low, high, ExplainConfig(max_randomisation_similarity=limit))
+        explain = sanity_verdict(
+            value, low, high, ExplainConfig(max_randomisation_similarity=limit)
+        )
         assert explain == expected
 
 

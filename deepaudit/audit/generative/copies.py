@@ -64,7 +64,7 @@ def conformal_threshold(distances: np.ndarray, quantile: float) -> tuple[float, 
     """The ``floor(q·(n + 1))``-th smallest of ``distances`` and the chance ``k / (n + 1)``
     that a novel sample falls under it; ``(0.0, 0.0)`` when ``k`` is 0."""
     n = len(distances)
-    k = int(math.floor(quantile * (n + 1) + 1e-9))
+    k = math.floor(quantile * (n + 1) + 1e-9)
     if k < 1:
         return 0.0, 0.0
     return float(np.partition(distances, k - 1)[k - 1]), k / (n + 1)

@@ -7,8 +7,6 @@ interval straddles the fail threshold is inconclusive.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from deepaudit.audit.generative.config import GenerativeConfig

@@ -9,6 +9,7 @@ from deepaudit.configs import Config
 
 OVERVIEW_CONSTRAINTS = {
     "n_bins": [Interval(int, 2, 1000)],
+    "confidence": [Interval(float, 0, 1, closed="neither")],
     "min_accuracy": [Interval(float, 0, 1)],
     "max_ece": [Interval(float, 0, 1)],
     "max_error_ratio": [Interval(float, 1, None)],
@@ -27,8 +28,11 @@ class OverviewConfig(Config):
     ----------
     n_bins
         Equal-width confidence bins of the calibration error and reliability curve.
+    confidence
+        Level of the accuracy's Wilson interval.
     min_accuracy
-        A classifier below this accuracy fails.
+        A classifier whose accuracy's interval lies below this fails (inconclusive when
+        it straddles it).
     max_ece
         A classifier whose expected calibration error exceeds this gets a warning.
     max_error_ratio
@@ -49,6 +53,7 @@ class OverviewConfig(Config):
     """
 
     n_bins: int = 10
+    confidence: float = 0.95
     min_accuracy: float = 0.7
     max_ece: float = 0.05
     max_error_ratio: float = 1.1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from deepaudit.audit.overview.config import OverviewConfig
-from deepaudit.grading import severity_against
+from deepaudit.grading import shown, verdict
 from deepaudit.results import Evidence, FamilyResult, Finding
 
 FAMILY = "overview"
@@ -36,15 +36,29 @@ def _classifier(result: FamilyResult, config: OverviewConfig) -> list[Finding]:
             )
         ]
     acc = metrics["accuracy"]
+    low, high = metrics.get("accuracy_low"), metrics.get("accuracy_high")
+    interval = None if low is None or high is None else (low, high)
+    floor = config.min_accuracy
+    shown_interval = (
+        ""
+        if interval is None
+        else f" [{shown(low * 100, floor * 100, 1)}%, {shown(high * 100, floor * 100, 1)}%]"
+    )
     found = [
         Finding(
             FAMILY,
             "accuracy",
-            severity_against(acc, config.min_accuracy, higher_is_worse=False),
-            f"Accuracy is {acc:.1%} on {metrics['n_samples']:,} samples "
-            f"(balanced accuracy {metrics['balanced_accuracy']:.1%}; "
-            f"the floor is {config.min_accuracy:.0%}).",
-            Evidence(metric="accuracy", value=acc, threshold=config.min_accuracy, view="per_class"),
+            verdict(acc, low, high, floor, higher_is_worse=False),
+            f"Accuracy is {shown(acc * 100, floor * 100, 1)}%{shown_interval} on "
+            f"{metrics['n_samples']:,} samples (balanced accuracy "
+            f"{metrics['balanced_accuracy']:.1%}; the floor is {floor:.0%}).",
+            Evidence(
+                metric="accuracy",
+                value=acc,
+                interval=interval,
+                threshold=floor,
+                view="per_class",
+            ),
         )
     ]
     per_class = result.rows("per_class")
@@ -92,7 +106,7 @@ def _autoencoder(result: FamilyResult, config: OverviewConfig) -> list[Finding]:
     found = []
     if "error_ratio" in metrics:
         ratio = metrics["error_ratio"]
-        severity = severity_against(ratio, config.max_error_ratio, higher_is_worse=True)
+        severity = verdict(ratio, None, None, config.max_error_ratio, higher_is_worse=True)
         found.append(
             Finding(
                 FAMILY,

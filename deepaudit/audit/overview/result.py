@@ -54,6 +54,8 @@ class OverviewResult(FamilyResult):
         "log_loss": float,
         "brier": float,
         "ece": float,
+        "accuracy_low": float,
+        "accuracy_high": float,
         "n_bins": int,
         # autoencoders
         "mean_error": float,

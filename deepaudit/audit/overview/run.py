@@ -4,6 +4,7 @@ batch over streams (its findings are graded in :mod:`.grade`)."""
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import binomtest
 from sklearn import metrics as skm
 
 from deepaudit.audit.engine import error_kernel, map_batches, proba_kernel
@@ -249,6 +250,11 @@ def _run_classifier(target: Target, options: OverviewConfig) -> OverviewResult:
     summary = tally.finish()
     result.metrics.update(summary["metrics"])
     result.metrics["n_bins"] = options.n_bins
+    m = result.metrics
+    if "accuracy" in m and m.get("n_samples"):
+        n = int(m["n_samples"])
+        ci = binomtest(round(m["accuracy"] * n), n).proportion_ci(options.confidence, "wilson")
+        m["accuracy_low"], m["accuracy_high"] = float(ci.low), float(ci.high)
     for row in summary["per_class"]:
         row["class"] = names[row["class"]]
     result.tables["per_class"] = summary["per_class"]
@@ -295,7 +301,7 @@ def _run_autoencoder(target: Target, options: OverviewConfig) -> OverviewResult:
 
 def _run_generator(target: Target, options: OverviewConfig, seed: int) -> OverviewResult:
     result = OverviewResult()
-    samples = target.generate(options.n_generated, seed=seed)
+    samples = target.generate(options.n_generated, seed=target.sample_seed)
     flat = samples.reshape(len(samples), -1).astype(np.float64)
     lo, hi = target.input_range
     out_of_range = float(np.mean((flat < lo - 1e-6) | (flat > hi + 1e-6)))

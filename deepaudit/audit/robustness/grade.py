@@ -110,9 +110,10 @@ def _curve_row(result: FamilyResult, epsilon: float, **where) -> dict | None:
 def _flip_text(result: FamilyResult, norm: str, value: float) -> str:
     """The median flipping ε with its interval, from the overall ``flip_epsilon`` row."""
     for row in result.tables.get("flip_epsilon", []):
-        if row["norm"] == norm and row["attribute"] == "overall" and not row.get("direction"):
-            if np.isfinite(row["ci_low"]) and not np.isnan(row["ci_high"]):
-                return f"{fmt_eps(value)} [{fmt_eps(row['ci_low'])}, {fmt_eps(row['ci_high'])}]"
+        overall = row["norm"] == norm and row["attribute"] == "overall"
+        known = np.isfinite(row["ci_low"]) and not np.isnan(row["ci_high"])
+        if overall and not row.get("direction") and known:
+            return f"{fmt_eps(value)} [{fmt_eps(row['ci_low'])}, {fmt_eps(row['ci_high'])}]"
     return fmt_eps(value)
 
 

@@ -155,9 +155,7 @@ def test_the_minimal_flipping_epsilon_of_a_linear_model_matches_its_closed_form(
         for norm, dual in (("Linf", 1), ("L2", 2)):
             exact = (z.abs() / w.norm(p=dual)).numpy()
             grid = tuple(float(e) for e in np.geomspace(exact.min() / 2, exact.max() * 2, 4))
-            sw = sweep(
-                space, misclassification(labels), norm, grid, options, torch.Generator(), 64
-            )
+            sw = sweep(space, misclassification(labels), norm, grid, options, torch.Generator(), 64)
             ratio = sw.flip_epsilon / exact
             assert np.all(ratio >= 1 - 1e-4), norm
             assert np.all(ratio <= (1 + tolerance) * 1.001), (norm, tolerance)
