@@ -41,8 +41,10 @@ class AuditConfig(Config):
         ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
     batch_size, memory_budget_mb
         Samples per model call; ``None`` chooses it from the memory budget.
-    max_samples
-        Audit at most this many evaluation samples (a seeded random subset).
+    max_samples, sample_seed
+        Audit at most this many evaluation samples: a random subset drawn with
+        ``sample_seed``, apart from ``seed``, so that another audit seed audits the same
+        data again (and only the audit's own randomness moves).
     output_dir
         When set, ``run_audit`` saves the bundle there.
     engine, workers, ray_address
@@ -62,6 +64,7 @@ class AuditConfig(Config):
     batch_size: int | None = None
     memory_budget_mb: float = 256.0
     max_samples: int | None = None
+    sample_seed: int = 0
     output_dir: str | os.PathLike | None = None
     progress: bool = True
     engine: str = "local"
@@ -93,6 +96,7 @@ class AuditConfig(Config):
             "batch_size": self.batch_size,
             "memory_budget_mb": float(self.memory_budget_mb),
             "max_samples": self.max_samples,
+            "sample_seed": self.sample_seed,
             "output_dir": None if self.output_dir is None else str(Path(self.output_dir)),
             "progress": self.progress,
             "engine": self.engine,
@@ -119,6 +123,7 @@ def audit_config_constraints() -> dict[str, list]:
         "batch_size": [NONE, Interval(int, 1, None)],
         "memory_budget_mb": [Interval(float, 1, None)],
         "max_samples": [NONE, Interval(int, 1, None)],
+        "sample_seed": [Interval(int, 0, 2**32 - 1)],
         "output_dir": [NONE, InstanceOf((str, os.PathLike), "a path")],
         "progress": [InstanceOf((bool,), "a bool")],
         "engine": [OneOf(ENGINES)],

@@ -116,12 +116,13 @@ def run_audit(target: Target, config: AuditConfig | None = None) -> AuditBundle:
         target.to(device)
     if config.batch_size is not None:
         target.batch_size = config.batch_size
+    target.sample_seed = config.sample_seed
     if (
         config.max_samples is not None
         and not target.streaming
         and target.n_samples > config.max_samples
     ):
-        rng = np.random.default_rng(config.seed)
+        rng = np.random.default_rng(config.sample_seed)  # the data, not the audit's seed
         keep = np.sort(rng.choice(target.n_samples, size=config.max_samples, replace=False))
         target = target.subset(keep)
 

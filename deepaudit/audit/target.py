@@ -321,6 +321,10 @@ class Target:
         self._set_label_model(label_model)
         sample = self.data[0] if self.data is not None else torch.zeros(latent_dim or 1)
         self.batch_size = batch_size or batch_size_for(sample.numel(), self.memory_budget_mb)
+        # The samples the families audit (rows explained or attacked, latents generated)
+        # are drawn with this, apart from the audit's seed (run_audit sets it from
+        # AuditConfig.sample_seed); the seed drives the audit's own randomness.
+        self.sample_seed = 0
         self._anomaly_threshold = None if anomaly_threshold is None else float(anomaly_threshold)
 
         if self.labels is not None and kind == "classifier" and self.class_names is not None:
@@ -411,6 +415,10 @@ class Target:
             reference_data=None,
             train_data=None,
         )
+
+    def sample_rng(self, stream: int = 0) -> np.random.Generator:
+        """A generator for choosing which samples to audit (one ``stream`` per use)."""
+        return np.random.default_rng([self.sample_seed, stream])
 
     def _clone(self, counter: _Counter, **changes: Any) -> Target:
         """A copy in memory (no stream) sharing the model, with ``changes`` applied."""

@@ -255,10 +255,11 @@ def prepare_case(target: Target, layer: str | None, seed: int) -> Case:
 
 def draw_samples(case: Case, n_samples: int, n_background: int) -> Case:
     """Draw the explained samples (stratified), the background, and the class each sample is
-    explained for (the predicted one), with the case's seed."""
+    explained for (the predicted one), with the target's sample seed (which samples are
+    explained is a choice of data, not of the audit's randomness)."""
     target = case.target
-    seed = case.seed
-    rng = np.random.default_rng(seed)
+    seed = target.sample_seed
+    rng = target.sample_rng(1)
     if target.kind == "generator":
         case.inputs = torch.from_numpy(target.generate(n_samples, seed=seed)).float()
         case.indices = np.arange(n_samples, dtype=np.int64)

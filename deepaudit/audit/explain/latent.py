@@ -52,7 +52,7 @@ def latent_sensitivity(target: Target, n: int, seed: int) -> dict[str, np.ndarra
 
 def latent_results(result: FamilyResult, target: Target, config: ExplainConfig, seed: int) -> None:
     """Add the latent sensitivity table and arrays to ``result``."""
-    measured = latent_sensitivity(target, config.n_samples, seed)
+    measured = latent_sensitivity(target, config.n_samples, target.sample_seed)
     rows = [
         {
             "dimension": j,

@@ -76,10 +76,11 @@ def run_generator(target: Target, options: GenerativeConfig, seed: int) -> Gener
     space = feature_space(target, options.feature_space, options.projection_dim, seed)
     _check_target(target, options, seed)
     result = GenerativeResult()
-    rng = np.random.default_rng(seed)
-    real_ids = _subset(len(target.reference_data), options.n_real, rng)
+    # Which real samples and latents are audited is the data (the sample seed); the
+    # bootstraps below are the audit's own randomness (the seed).
+    real_ids = _subset(len(target.reference_data), options.n_real, target.sample_rng(4))
     real = target.reference_data[real_ids].numpy()
-    fake = target.generate(options.n_generated, seed=seed)
+    fake = target.generate(options.n_generated, seed=target.sample_seed)
     f_real, f_fake = space(real), space(fake)
     result.metrics.update(
         {"feature_space": space.name, "n_generated": len(fake), "n_real": len(real)}
@@ -111,8 +112,10 @@ def run_generator(target: Target, options: GenerativeConfig, seed: int) -> Gener
     train_ids = None
     baseline: dict[str, float] = {}
     if train is not None:
-        train_ids = _subset(len(train), options.n_train, np.random.default_rng([seed, 3]))
-        baseline = _baseline(result, space, train, train_ids, f_real, manifolds, options, seed)
+        train_ids = _subset(len(train), options.n_train, target.sample_rng(5))
+        baseline = _baseline(
+            result, space, train, train_ids, f_real, manifolds, options, target.sample_seed
+        )
     result.tables["fidelity"] = _fidelity_rows(values, intervals, baseline)
 
     _coverage_by_class(result, target, real_ids, manifolds)

@@ -88,7 +88,7 @@ def error_histograms(
 def run_autoencoder(target: Target, options: GenerativeConfig, seed: int) -> GenerativeResult:
     """The generative family on an autoencoder (see the module docstring)."""
     result = GenerativeResult()
-    rng = np.random.default_rng(seed)
+    rng = target.sample_rng(4)  # which rows are scored: the data, not the audit's seed
     groups = feature_groups(target)
     names = list(groups)
     held_ids = _subset(target.n_samples, options.n_errors, rng)

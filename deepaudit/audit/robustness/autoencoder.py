@@ -60,8 +60,9 @@ def run_autoencoder(
     rng = np.random.default_rng(seed)
     generator = torch.Generator().manual_seed(seed)
     half = max(1, options.n_samples // 2)
-    anomalies = rng.permutation(np.flatnonzero(flagged))[:half]
-    normals = rng.permutation(np.flatnonzero(~flagged))[: options.n_samples - len(anomalies)]
+    pick = target.sample_rng(3)  # which rows are attacked: the data, not the seed
+    anomalies = pick.permutation(np.flatnonzero(flagged))[:half]
+    normals = pick.permutation(np.flatnonzero(~flagged))[: options.n_samples - len(anomalies)]
     result.metrics.update(
         {
             "n_samples": target.n_samples,

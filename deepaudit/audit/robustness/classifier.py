@@ -93,7 +93,7 @@ def run_classifier(
         for a, g, m in group_masks(target.sensitive, target.n_samples)
     ]
     rng = np.random.default_rng(seed)
-    order = rng.permutation(target.n_samples)
+    order = target.sample_rng(3).permutation(target.n_samples)  # which rows: the data
     attacked = np.sort(order[: min(target.n_samples, options.n_samples)])
     generator = torch.Generator().manual_seed(seed)
     problem = classifier_problem(target, attacked, labels, options)

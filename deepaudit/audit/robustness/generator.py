@@ -59,9 +59,9 @@ def run_generator(
 def _discriminator_problem(target: Target, options, rng, seed) -> tuple[Problem, np.ndarray]:
     """Real reference samples (label 1) and generated ones (label 0), half and half."""
     half = max(1, options.n_samples // 2)
-    real_ids = np.sort(rng.permutation(len(target.reference_data))[:half])
+    real_ids = np.sort(target.sample_rng(3).permutation(len(target.reference_data))[:half])
     real = target.reference_data[torch.from_numpy(real_ids)]
-    fake = torch.from_numpy(target.generate(half, seed=seed))
+    fake = torch.from_numpy(target.generate(half, seed=target.sample_seed))
     x = torch.cat([real, fake]).to(target.device)
     labels = torch.cat([torch.ones(len(real)), torch.zeros(len(fake))]).long().to(target.device)
 
@@ -97,7 +97,7 @@ def _discriminator_problem(target: Target, options, rng, seed) -> tuple[Problem,
 def _latent_stability(target, options, seed, generator, result, tick) -> None:
     tick("latent stability")
     device = target.device
-    z = target.latent(options.latent_samples, seed + 1).to(device)
+    z = target.latent(options.latent_samples, target.sample_seed + 1).to(device)
     rows = torch.arange(len(z), device=device)
 
     def generate(codes: torch.Tensor, _rows: torch.Tensor) -> torch.Tensor:

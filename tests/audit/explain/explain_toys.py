@@ -67,10 +67,14 @@ def rgb_target(model: nn.Module, seed: int = 0, n: int = 24) -> da.Target:
     return da.Target(model, modality="image", data=shape * colour, device="cpu")
 
 
-def explain(target: da.Target, seed: int = 0, **options) -> da.FamilyResult:
+def explain(target: da.Target, seed: int = 0, sample_seed: int = 0, **options) -> da.FamilyResult:
     options.setdefault("progress", False)
     config = da.AuditConfig(
-        families=["explain"], options={"explain": options}, seed=seed, progress=False
+        families=["explain"],
+        options={"explain": options},
+        seed=seed,
+        sample_seed=sample_seed,
+        progress=False,
     )
     return da.run_audit(target, config)["explain"]
 

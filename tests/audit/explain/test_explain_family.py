@@ -34,6 +34,8 @@ def test_batched_equals_unbatched(fixture, request):
 
 
 def test_a_fixed_seed_gives_identical_attributions_and_another_seed_does_not(tabular_target):
+    # The seed moves the methods' own randomness on the same samples; the sample seed
+    # moves which samples are explained.
     methods = ["gradient_shap", "smoothgrad", "kernel_shap", "lime"]
     options = {
         "methods": methods,
@@ -55,7 +57,12 @@ def test_a_fixed_seed_gives_identical_attributions_and_another_seed_does_not(tab
     for row, row_again in zip(first.tables["quality"], again.tables["quality"], strict=True):
         for column in ("faithfulness", "infidelity", "sensitivity", "stability"):
             np.testing.assert_equal(row[column], row_again[column])
-    assert not np.array_equal(first.arrays["sample_indices"], other.arrays["sample_indices"])
+    np.testing.assert_array_equal(first.arrays["sample_indices"], other.arrays["sample_indices"])
+    assert not np.array_equal(
+        first.arrays["attributions_gradient_shap"], other.arrays["attributions_gradient_shap"]
+    )
+    moved = explain(tabular_target, seed=3, sample_seed=1, **options)
+    assert not np.array_equal(first.arrays["sample_indices"], moved.arrays["sample_indices"])
 
 
 def test_lstm_attribution_works_in_eval_mode(text_target):

@@ -86,9 +86,13 @@ FAST = {
 }
 
 
-def audit(target: da.Target, seed: int = 0, **options) -> da.FamilyResult:
+def audit(target: da.Target, seed: int = 0, sample_seed: int = 0, **options) -> da.FamilyResult:
     config = da.AuditConfig(
-        families=["generative"], options={"generative": FAST | options}, seed=seed, progress=False
+        families=["generative"],
+        options={"generative": FAST | options},
+        seed=seed,
+        sample_seed=sample_seed,
+        progress=False,
     )
     return da.run_audit(target, config)["generative"]
 

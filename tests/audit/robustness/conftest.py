@@ -24,12 +24,15 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-def robustness(target: da.Target, seed: int = 0, **options) -> da.FamilyResult:
+def robustness(
+    target: da.Target, seed: int = 0, sample_seed: int = 0, **options
+) -> da.FamilyResult:
     config = da.AuditConfig(
         families=["robustness"],
         options={"robustness": FAST | options},
         progress=False,
         seed=seed,
+        sample_seed=sample_seed,
     )
     return da.run_audit(target, config)["robustness"]
 
