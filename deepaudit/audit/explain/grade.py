@@ -287,20 +287,23 @@ def completeness_finding(quality: list[dict], config: ExplainConfig) -> Finding 
 
 def faithfulness_finding(quality: list[dict]) -> Finding | None:
     """Warn about methods whose feature order is surely no better than a random one (the
-    interval of their gain over the random order, sample by sample, lies at or below 0);
-    inconclusive when it reaches 0."""
+    interval of their insertion-minus-deletion area over the samples lies below chance,
+    which is 0: a random order's two areas are equal in expectation); inconclusive when
+    it reaches 0."""
     reference = next((r for r in quality if r["method"] == "random"), None)
     rows = [r for r in quality if r["method"] != "random" and _finite(r["faithfulness"])]
     if reference is None or not rows or not _finite(reference["faithfulness"]):
         return None
     chance = reference["faithfulness"]
+    # Results of version 1 have no gain column: their gain was read against the drawn
+    # random order, without an interval.
+    rows = [{"faithfulness_gain": r["faithfulness"] - chance, **r} for r in rows]
     judged = {}
     for r in rows:
-        gain = r.get("faithfulness_gain", r["faithfulness"] - chance)
         judged[r["method"]] = verdict(
-            gain,
-            r.get("faithfulness_gain_low", math.nan) if "faithfulness_gain" in r else None,
-            r.get("faithfulness_gain_high", math.nan) if "faithfulness_gain" in r else None,
+            r["faithfulness_gain"],
+            r.get("faithfulness_gain_low"),
+            r.get("faithfulness_gain_high"),
             0.0,
             higher_is_worse=False,
         )
@@ -309,18 +312,24 @@ def faithfulness_finding(quality: list[dict]) -> Finding | None:
     weak = [r for r in rows if judged[r["method"]] == "warn"]
     unclear = [r for r in rows if judged[r["method"]] == "inconclusive"]
     if weak:
-        names = ", ".join(r["label"] for r in weak)
+        names = ", ".join(
+            f"{r['label']} ({_with_interval(r, 'faithfulness_gain', 0.0, 3)})" for r in weak
+        )
         message = (
             f"{names}: removing features in attribution order changes the output no more than "
-            f"a random order does (insertion minus deletion area {chance:.3f} at random). "
-            f"The most faithful here is {best['label']} ({best['faithfulness']:.3f})."
+            f"a random order does (insertion minus deletion area 0 by chance; {chance:.3f} "
+            f"for the random orders drawn). The most faithful here is {best['label']} "
+            f"({best['faithfulness']:.3f})."
         )
     elif unclear:
-        names = ", ".join(r["label"] for r in unclear)
+        names = ", ".join(
+            f"{r['label']} ({_with_interval(r, 'faithfulness_gain', 0.0, 3)})" for r in unclear
+        )
         message = (
             f"Whether {names} order features better than chance cannot be told on the "
-            f"explained samples (the interval of the gain over a random order reaches 0). The most faithful here is {best['label']} ({best['faithfulness']:.3f}; "
-            f"{chance:.3f} for a random order)."
+            f"explained samples (the interval of the insertion minus deletion area reaches "
+            f"0, chance). The most faithful here is {best['label']} "
+            f"({best['faithfulness']:.3f}; {chance:.3f} for the random orders drawn)."
         )
     else:
         message = (
@@ -337,7 +346,8 @@ def faithfulness_finding(quality: list[dict]) -> Finding | None:
         Evidence(
             metric="insertion_minus_deletion",
             value=float(top["faithfulness"]),
-            threshold=float(chance),
+            interval=_interval(top, "faithfulness_gain"),
+            threshold=0.0,
             group=top["method"],
             view="quality",
         ),

@@ -17,9 +17,10 @@ _row = dataclass(frozen=True, kw_only=True)
 @_row
 class MethodQuality:
     """How far one method's maps can be trusted (``method`` ``random`` is the reference a
-    random feature order scores). ``faithfulness_gain`` is the mean, sample by sample, of
-    its faithfulness minus the random order's; the ``_low``/``_high`` columns are intervals
-    over the samples at the audit's confidence."""
+    random feature order scores). ``faithfulness_gain`` is its faithfulness over chance,
+    which is 0 (a random order's insertion and deletion areas are equal in expectation);
+    the ``_low``/``_high`` columns are intervals over the samples at the audit's
+    confidence."""
 
     method: str
     label: str

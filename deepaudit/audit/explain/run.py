@@ -162,7 +162,9 @@ def _run_explain(
     if case.space.modality == "text":
         result.tables["token_attributions"] = store.token_rows(case, runs)
     if config.regions:
-        result.tables["regions"] = region_rows(case, runs, config.regions, config.confidence, seed)
+        result.tables["regions"] = region_rows(
+            case, runs, config.regions, config.confidence, case.target.sample_seed
+        )
     if colour.applies(case):
         colour.colour_results(result, case, config)
     if target.kind == "generator":

@@ -51,7 +51,8 @@ def quality_table(
     The sanity (randomisation), stability and faithfulness of each method come with an
     interval over the samples they were measured on, which their verdicts read."""
     rows, stages = [], []
-    reference, random_faithfulness = random_row(case, config, seed)
+    boot_seed = case.target.sample_seed  # interval resamples follow the data
+    reference, _ = random_row(case, config, seed)
     for name, run in runs.items():
         spec, method_config = run["spec"], run["config"]
         before = case.target.n_evaluations
@@ -93,7 +94,8 @@ def quality_table(
                     case, spec, method_config, run["scores"], n, seed
                 )
                 stages.extend(method_stages)
-                randomisation, sanity_n = mean_interval(per_sample, config.confidence, seed), n
+                randomisation = mean_interval(per_sample, config.confidence, boot_seed)
+                sanity_n = n
             else:
                 notes.append("randomisation skipped (over max_check_evaluations)")
         stability = nan3
@@ -103,13 +105,18 @@ def quality_table(
                 per_sample = quality.stability_across_seeds(
                     case, spec, method_config, run["scores"], n, seed
                 )
-                stability, stability_n = mean_interval(per_sample, config.confidence, seed), n
+                stability = mean_interval(per_sample, config.confidence, boot_seed)
+                stability_n = n
             else:
                 notes.append("stability skipped (over max_check_evaluations)")
         note = "; ".join(notes)
         run["stability"] = stability[0]
         faithful = curves["insertion_auc"] - curves["deletion_auc"]
-        gain = mean_interval(faithful - random_faithfulness, config.confidence, seed)
+        # Chance is 0 exactly: under a random order the insertion curve at k features is
+        # the deletion curve at n - k, so their areas are equal in expectation. Reading
+        # the gain against 0, not against the drawn random orders, keeps their noise out
+        # of the verdict (the random row shows the empirical chance level beside it).
+        gain = mean_interval(faithful, config.confidence, boot_seed)
         rows.append(
             {
                 "method": name,
@@ -145,15 +152,29 @@ def quality_table(
     return rows, stages
 
 
+#: Random feature orders the reference row averages (chance is their mean: one order
+#: alone is as noisy as a method's own curve, and would move verdicts with the seed).
+RANDOM_ORDERS = 8
+
+
 def random_row(case: Case, config: ExplainConfig, seed: int) -> tuple[dict, np.ndarray]:
-    """The reference every score is read against: a map of random numbers; and its
-    faithfulness on each sample (what each method's is compared with, sample by sample)."""
+    """The reference every score is read against: maps of random numbers (the mean of
+    ``RANDOM_ORDERS`` of them); and its faithfulness on each sample (what each method's
+    is compared with, sample by sample)."""
     rng = np.random.default_rng(seed)
-    values = rng.standard_normal(tuple(case.inputs.shape)).astype(np.float32)
-    scores = case.space.scores(values)
-    curves = quality.deletion_insertion(
-        case, case.subject, case.inputs, case.classes, scores, config.n_curve_steps
-    )
+    drawn = []
+    for _ in range(RANDOM_ORDERS):
+        values = rng.standard_normal(tuple(case.inputs.shape)).astype(np.float32)
+        drawn.append(
+            quality.deletion_insertion(
+                case, case.subject, case.inputs, case.classes, case.space.scores(values),
+                config.n_curve_steps,
+            )
+        )  # fmt: skip
+    curves = {
+        key: np.mean([np.asarray(c[key], dtype=np.float64) for c in drawn], axis=0)
+        for key in ("deletion_auc", "insertion_auc")
+    }
     infidelity = (
         quality.nanmean(
             quality.removal_infidelity(

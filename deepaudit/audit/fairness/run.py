@@ -126,6 +126,9 @@ def run_fairness(target: Target, options: FairnessConfig, seed: int) -> Fairness
 
 
 def _rng(seed: int, part: int) -> np.random.Generator:
+    """A generator per use. The bootstrap resamples of every interval are drawn with the
+    target's sample seed (the same data gives the same intervals, whatever the audit's
+    seed); counterfactual donors with the audit's seed."""
     return np.random.default_rng([seed, part])
 
 
@@ -162,7 +165,7 @@ def _run_classifier(
         with _timed(result, target, "scores and cells"):
             groupings, cells, saved = _group_cells(target, attributes, binary, options, seed)
         tables = classifier.GroupTables()
-        rng = _rng(seed, _GROUPS)
+        rng = _rng(target.sample_seed, _GROUPS)
         with _timed(result, target, "group metrics and bootstrap"):
             for grouping, grouping_cells in zip(groupings, cells, strict=True):
                 classifier.audit_cells(
@@ -241,7 +244,7 @@ def _group_cells(target: Target, attributes, binary: bool, options: FairnessConf
         ]
         keep = np.arange(target.n_samples)
         if target.n_samples > options.max_saved_rows:
-            rng = _rng(seed, _SAVED)
+            rng = _rng(target.sample_seed, _SAVED)
             keep = np.sort(rng.choice(target.n_samples, options.max_saved_rows, replace=False))
         saved = (
             np.asarray(scores[keep], dtype=np.float64),
@@ -322,7 +325,7 @@ def _counterfactual(target, attributes, options, seed, result) -> None:
 
 def _identity(target, options, seed, result) -> None:
     tables = identity.IdentityTables()
-    rng = _rng(seed, _IDENTITY)
+    rng = _rng(target.sample_seed, _IDENTITY)
     identity.template_swaps(target, options, rng, tables)
     identity.data_swaps(target, options, rng, tables)
     result.notes.extend(tables.notes)
@@ -352,7 +355,7 @@ def _run_autoencoder(target, attributes, options, seed, result) -> None:
         threshold = float(sample.anomaly_threshold)
         groupings, cells, errors, codes = _anomaly_cells(target, attributes, threshold, options)
     tables = generative.AnomalyTables()
-    rng = _rng(seed, _GROUPS)
+    rng = _rng(target.sample_seed, _GROUPS)
     with _timed(result, target, "group metrics and bootstrap"):
         for grouping, grouping_cells in zip(groupings, cells, strict=True):
             generative.audit_anomaly_grouping(
@@ -440,7 +443,7 @@ def _sample_codes(sample: Target, groupings) -> np.ndarray:
 
 def _run_generator(target, options, seed, result) -> None:
     with _timed(result, target, "class coverage"):
-        out = generative.class_coverage(target, options, _rng(seed, _COVERAGE), seed)
+        out = generative.class_coverage(target, options, _rng(target.sample_seed, _COVERAGE), seed)
     rows = out["rows"]
     result.tables["class_shares"] = rows
     result.arrays["generated_classes"] = out["generated_classes"]

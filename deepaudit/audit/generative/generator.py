@@ -92,7 +92,7 @@ def run_generator(target: Target, options: GenerativeConfig, seed: int) -> Gener
         options.k,
         n_bootstrap=options.n_bootstrap,
         confidence=options.confidence,
-        rng=np.random.default_rng([seed, 1]),
+        rng=target.sample_rng(6),  # interval resamples follow the data
         progress=options.progress,
     )
     fd, fd_interval = frechet_with_interval(
@@ -100,7 +100,7 @@ def run_generator(target: Target, options: GenerativeConfig, seed: int) -> Gener
         f_real,
         n_bootstrap=options.n_bootstrap_frechet,
         confidence=options.confidence,
-        rng=np.random.default_rng([seed, 2]),
+        rng=target.sample_rng(7),
         progress=options.progress,
     )
     values["frechet_distance"] = fd

@@ -57,7 +57,7 @@ def run_autoencoder(
     scores = target.reconstruction_error()
     threshold = target.anomaly_threshold
     flagged = scores > threshold
-    rng = np.random.default_rng(seed)
+    rng = target.sample_rng(9)  # the intervals' resamples follow the data
     generator = torch.Generator().manual_seed(seed)
     half = max(1, options.n_samples // 2)
     pick = target.sample_rng(3)  # which rows are attacked: the data, not the seed

@@ -99,7 +99,9 @@ def run_classifier(
     problem = classifier_problem(target, attacked, labels, options)
     grids = {norm: options.grid(norm, target.modality) for norm in options.norms}
     attacks = attack_problem(problem, options, grids, generator, tick)
-    checks = report_problem(problem, attacks, options, rng, result, logits)
+    # Interval resamples follow the data (the sample seed): the same samples, the same
+    # intervals, whatever the audit's seed did to the attacks.
+    checks = report_problem(problem, attacks, options, target.sample_rng(9), result, logits)
     if registered_attacks() and target.modality in ("image", "tabular"):
         tick("registered attacks")
         result.tables["curve"] += custom_attack_rows(problem, attacks, options, seed)

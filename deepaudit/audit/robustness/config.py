@@ -75,6 +75,7 @@ ROBUSTNESS_CONSTRAINTS = {
     "word_min_similarity": [Interval(float, -1, 1)],
     "immutable_features": [Names("a list of distinct feature names")],
     "latent_samples": [Interval(int, 0, None)],
+    "latent_directions": [Interval(int, 1, 1000)],
     "latent_radii": [_POSITIVE_GRID],
     "min_group_size": [Interval(int, 1, None)],
     "n_examples": [Interval(int, 0, 100)],
@@ -142,9 +143,10 @@ class RobustnessConfig(Config):
     immutable_features
         Tabular: features never perturbed (categorical features never are; features
         named like a sensitive attribute are added).
-    latent_samples, latent_radii
-        Generators: latent codes perturbed, and the perturbation radii as a fraction
-        of the code's norm.
+    latent_samples, latent_radii, latent_directions
+        Generators: latent codes perturbed, the perturbation radii as a fraction of the
+        code's norm, and the random directions tried per code (the flip rate is the mean
+        over codes of the share of their directions that flip the label).
     min_group_size
         Groups with fewer (correctly classified) attacked samples are left out of gaps.
     n_examples
@@ -208,7 +210,8 @@ class RobustnessConfig(Config):
     word_candidates: int = 4
     word_min_similarity: float = 0.3
     immutable_features: tuple[str, ...] = ()
-    latent_samples: int = 64
+    latent_samples: int = 128
+    latent_directions: int = 8
     latent_radii: tuple[float, ...] = (0.05, 0.1, 0.25)
     min_group_size: int = 10
     n_examples: int = 2

@@ -49,7 +49,7 @@ def run_generator(
         problem, logits = _discriminator_problem(target, options, rng, seed)
         grids = {norm: options.grid(norm, "image") for norm in options.norms}
         attacks = attack_problem(problem, options, grids, generator, tick)
-        checks = report_problem(problem, attacks, options, rng, result, logits)
+        checks = report_problem(problem, attacks, options, target.sample_rng(9), result, logits)
     if options.latent_samples > 0:
         _latent_stability(target, options, seed, generator, result, tick)
     sanity_table(checks, result)
@@ -92,6 +92,13 @@ def _discriminator_problem(target: Target, options, rng, seed) -> tuple[Problem,
         subject="the discriminator's accuracy (real vs generated)",
     )
     return problem, logits
+
+
+def _mean_interval(values: np.ndarray, confidence: float, rng, n_boot: int = 4000):
+    """Percentile-bootstrap interval of a mean over independent units."""
+    draws = values[rng.integers(0, len(values), size=(n_boot, len(values)))].mean(axis=1)
+    low, high = np.quantile(draws, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return float(low), float(high)
 
 
 def _latent_stability(target, options, seed, generator, result, tick) -> None:
@@ -137,19 +144,25 @@ def _latent_stability(target, options, seed, generator, result, tick) -> None:
     rows_out = []
     for radius in options.latent_radii:
         eps = radius * norms
-        direction = torch.randn(z.shape, generator=generator).to(device)
-        direction = direction / direction.flatten(1).norm(dim=1).reshape(-1, 1)
-        with torch.no_grad():
-            random_out = torch.cat(
-                [
-                    generate(
-                        z[s : s + target.batch_size]
-                        + (eps[:, None] * direction)[s : s + target.batch_size],
-                        None,
+        # Several random directions per code: one alone makes the flip rate as noisy as
+        # the seed that drew it.
+        random_outs = []
+        for _ in range(options.latent_directions):
+            direction = torch.randn(z.shape, generator=generator).to(device)
+            direction = direction / direction.flatten(1).norm(dim=1).reshape(-1, 1)
+            with torch.no_grad():
+                random_outs.append(
+                    torch.cat(
+                        [
+                            generate(
+                                z[s : s + target.batch_size]
+                                + (eps[:, None] * direction)[s : s + target.batch_size],
+                                None,
+                            )
+                            for s in range(0, len(z), target.batch_size)
+                        ]
                     )
-                    for s in range(0, len(z), target.batch_size)
-                ]
-            )
+                )
         worst = attack_in_batches(
             lambda part, part_eps: pgd(
                 space,
@@ -169,8 +182,11 @@ def _latent_stability(target, options, seed, generator, result, tick) -> None:
         )
         with torch.no_grad():
             worst_out = space.forward(worst.eta, rows).detach()
-        for kind, out in (("random", random_out), ("worst-case", worst_out)):
-            rms = (out - clean).flatten(1).pow(2).mean(dim=1).sqrt().cpu().numpy()
+        for kind, outs in (("random", random_outs), ("worst-case", [worst_out])):
+            rms = np.mean(
+                [(o - clean).flatten(1).pow(2).mean(dim=1).sqrt().cpu().numpy() for o in outs],
+                axis=0,
+            )
             row = {
                 "radius": float(radius),
                 "direction": kind,
@@ -179,7 +195,14 @@ def _latent_stability(target, options, seed, generator, result, tick) -> None:
                 "mean_rms_change": float(rms.mean()),
             }
             if base_labels is not None:
-                flip = proportion(labels_of(out) != base_labels, options.confidence)
+                # Per code, the share of its directions that flip its label; the interval
+                # over codes (its directions are not independent samples).
+                flips = np.mean([labels_of(o) != base_labels for o in outs], axis=0)
+                if len(outs) == 1:
+                    flip = proportion(flips.astype(bool), options.confidence)
+                else:
+                    low, high = _mean_interval(flips, options.confidence, target.sample_rng(10))
+                    flip = {"value": float(flips.mean()), "ci_low": low, "ci_high": high}
                 row.update(
                     {
                         "label_flip_rate": flip["value"],

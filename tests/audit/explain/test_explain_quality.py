@@ -208,3 +208,22 @@ def test_colour_share_is_zero_for_a_colour_blind_model_and_high_for_a_colour_mod
     colour_share = colour.colour_share(colour.colour_attributions(colourful, 16))
     assert np.nanmax(blind_share) < 1e-5
     assert np.nanmin(colour_share) > 0.95
+
+
+def test_a_random_order_scores_zero_faithfulness_in_expectation(rng):
+    # The insertion curve at k features of a random order is the deletion curve at
+    # n - k: their areas agree in expectation, so chance is 0 (what the verdict reads).
+    X = rng.normal(size=(60, 6)).astype(np.float32)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 2))
+    case = case_of(tabular(model, X), n=8)
+    draws = []
+    for _ in range(300):
+        scores = case.space.scores(rng.standard_normal(tuple(case.inputs.shape)).astype(np.float32))
+        curves = quality.deletion_insertion(
+            case, case.subject, case.inputs, case.classes, scores, 10
+        )
+        draws.append(np.nanmean(curves["insertion_auc"] - curves["deletion_auc"]))
+    draws = np.asarray(draws)
+    assert abs(draws.mean()) < 3 * draws.std() / np.sqrt(len(draws))
+    assert draws.std() > 0  # each order alone is far from 0

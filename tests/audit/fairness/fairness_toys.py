@@ -54,11 +54,12 @@ def group_target(
     )
 
 
-def audit(target: da.Target, seed: int = 0, **options) -> da.AuditBundle:
+def audit(target: da.Target, seed: int = 0, sample_seed: int = 0, **options) -> da.AuditBundle:
     config = da.AuditConfig(
         families=["fairness"],
         options={"fairness": FairnessConfig(**options)},
         seed=seed,
+        sample_seed=sample_seed,
         progress=False,
     )
     return da.run_audit(target, config)

@@ -94,7 +94,10 @@ def test_a_generator_of_novel_ones_is_not_flagged_as_copying():
     gan = load_model("gan")
     labels = np.asarray(gan.metadata["reference_labels"])
     ones = np.flatnonzero(labels == 1)
-    bank, rest = ones[: len(ones) // 2], np.setdiff1d(np.arange(len(labels)), ones[: len(ones) // 2])
+    bank, rest = (
+        ones[: len(ones) // 2],
+        np.setdiff1d(np.arange(len(labels)), ones[: len(ones) // 2]),
+    )
 
     def target():
         return da.Target(
