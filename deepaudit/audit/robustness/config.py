@@ -186,7 +186,7 @@ class RobustnessConfig(Config):
         Show progress bars.
     """
 
-    n_samples: int = 200
+    n_samples: int = 400
     norms: tuple[str, ...] = ("Linf",)
     epsilons: tuple[float, ...] | None = None
     l2_epsilons: tuple[float, ...] | None = None
@@ -210,8 +210,8 @@ class RobustnessConfig(Config):
     word_candidates: int = 4
     word_min_similarity: float = 0.3
     immutable_features: tuple[str, ...] = ()
-    latent_samples: int = 128
-    latent_directions: int = 8
+    latent_samples: int = 256
+    latent_directions: int = 32
     latent_radii: tuple[float, ...] = (0.05, 0.1, 0.25)
     min_group_size: int = 10
     n_examples: int = 2
