@@ -61,12 +61,15 @@ class Memorisation:
 
 
 def conformal_threshold(distances: np.ndarray, quantile: float) -> tuple[float, float]:
-    """The ``floor(q·(n + 1))``-th smallest of ``distances`` and the chance ``k / (n + 1)``
-    that a novel sample falls under it; ``(0.0, 0.0)`` when ``k`` is 0."""
+    """The ``k``-th smallest of ``distances``, ``k = floor(q·(n + 1))``, and the chance
+    ``k / (n + 1)`` that a novel sample falls under it. With fewer than ``1/q - 1``
+    distances ``k`` is 1 (the smallest), whose chance ``1 / (n + 1)`` exceeds ``q``: the
+    bound stays valid, and the chance recorded says how much more it lets through.
+    ``(nan, nan)`` when there are no distances."""
     n = len(distances)
-    k = math.floor(quantile * (n + 1) + 1e-9)
-    if k < 1:
-        return 0.0, 0.0
+    if n == 0:
+        return math.nan, math.nan
+    k = max(1, math.floor(quantile * (n + 1) + 1e-9))
     return float(np.partition(distances, k - 1)[k - 1]), k / (n + 1)
 
 
@@ -98,9 +101,13 @@ def memorisation(
     held_thresholds = np.zeros(len(held_d))
     expected = np.zeros(len(gen_d))
     by_class = []
+    # A class no held-out sample was given is read against the pooled bound.
+    pooled = conformal_threshold(held_d, copy_quantile)
     for c in np.unique(np.concatenate([generated_classes, heldout_classes])):
         mine, held = generated_classes == c, heldout_classes == c
         threshold, chance = conformal_threshold(held_d[held], copy_quantile)
+        if not math.isfinite(chance):
+            threshold, chance = pooled
         thresholds[mine], held_thresholds[held], expected[mine] = threshold, threshold, chance
         if per_class:
             by_class.append(

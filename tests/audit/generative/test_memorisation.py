@@ -89,7 +89,21 @@ def test_a_novel_sample_falls_under_the_conformal_threshold_at_most_q_of_the_tim
         under.append(fresh <= threshold)
     assert chance == 2 / 200
     assert np.mean(under) == pytest.approx(0.01, abs=0.005)
-    assert conformal_threshold(np.ones(50), 0.01) == (0.0, 0.0)  # too few for k >= 1
+
+
+
+def test_with_too_few_held_out_samples_the_threshold_is_the_smallest_and_says_its_chance(rng):
+    # 49 held-out: floor(0.01 * 50) = 0, so the bound is the smallest distance, and a
+    # fresh draw falls under it 1 / 50 of the time (not 0, as a threshold of 0 would claim).
+    under = []
+    for _ in range(4000):
+        held, fresh = rng.exponential(size=49), rng.exponential()
+        threshold, chance = conformal_threshold(held, 0.01)
+        assert threshold == held.min()
+        under.append(fresh <= threshold)
+    assert chance == 1 / 50
+    assert np.mean(under) == pytest.approx(0.02, abs=0.007)
+    assert np.isnan(conformal_threshold(np.array([]), 0.01)).all()
 
 
 class TwoClasses:
