@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -36,6 +36,7 @@ from deepaudit.results import FamilyResult, Finding
 
 if TYPE_CHECKING:
     from deepaudit.audit.target import Target
+    from deepaudit.issues import Concern
     from deepaudit.reports.views import Section
     from deepaudit.results import AuditBundle
 
@@ -90,6 +91,15 @@ class Family:
         """``result`` graded under ``config``: new findings, and any verdict its tables keep
         read again (override when the tables hold verdicts, as fairness's tests do)."""
         return dataclasses.replace(result, findings=list(self.grade(result, config)))
+
+    def concerns(self, finding: Finding, attributes: Sequence[str]) -> tuple[Concern, ...]:
+        """What ``finding`` is about (a sensitive attribute, a feature, a region, a class,
+        an explanation method, or the check alone), so that findings about the same thing
+        form one issue across families. ``attributes`` are the audited sensitive
+        attributes. The default reads the attributes the evidence's group names."""
+        from deepaudit.issues import default_concerns
+
+        return default_concerns(finding, attributes)
 
     def view(self, bundle: AuditBundle, result: FamilyResult) -> Section:
         """This family's section of the report and the dashboard."""

@@ -10,7 +10,6 @@ bundles without it.
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import os
 import shutil
@@ -18,7 +17,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -38,6 +37,9 @@ from deepaudit.schema import (
     is_number,
     make_rows,
 )
+
+if TYPE_CHECKING:
+    from deepaudit.issues import Issue
 
 SCHEMA_VERSION = 2
 BUNDLE_FILE = "bundle.json"
@@ -169,7 +171,12 @@ class Finding:
         """A stable identifier from family, check and subject: the same check of the same
         audit has the same id in every run, whatever its numbers (runs are compared by it)."""
         parts = [self.family, self.check] + ([self.subject] if self.subject else [])
-        return ".".join(_slug(p) for p in parts)
+        return ".".join(slug(p) for p in parts)
+
+    def _repr_html_(self) -> str:
+        from deepaudit.notebook import finding_html
+
+        return finding_html(self)
 
     def to_dict(self) -> dict:
         return {
@@ -202,7 +209,8 @@ class Finding:
         )
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
+    """Lower-case letters, digits, `-` and `_`: a name as part of a stable id."""
     out = "".join(c if c.isalnum() or c in "-_" else "-" for c in str(text).lower())
     while "--" in out:
         out = out.replace("--", "-")
@@ -394,6 +402,11 @@ class FamilyResult:
 
     # -- notebooks ----------------------------------------------------------------------
 
+    def _repr_html_(self) -> str:
+        from deepaudit.notebook import result_html
+
+        return result_html(self)
+
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(family={self.family!r}, metrics={len(self.metrics)}, "
@@ -480,6 +493,13 @@ class AuditBundle:
     def findings(self) -> list[Finding]:
         """Every family's findings, worst first (stable within a severity)."""
         return worst_first(f for result in self.families.values() for f in result.findings)
+
+    @property
+    def issues(self) -> list[Issue]:
+        """The findings grouped by what they concern, worst first (:mod:`deepaudit.issues`)."""
+        from deepaudit.issues import group_issues
+
+        return group_issues(self)
 
     @property
     def worst_severity(self) -> str:
@@ -621,20 +641,10 @@ class AuditBundle:
     # -- notebooks ----------------------------------------------------------------------
 
     def _repr_html_(self) -> str:
-        """A findings table for Jupyter; every string is escaped."""
-        esc = html.escape
-        rows = "".join(
-            f"<tr><td>{esc(f.severity)}</td><td>{esc(f.family)}</td><td>{esc(f.message)}</td></tr>"
-            for f in self.findings
-        )
-        spent = sum(r.seconds for r in self.families.values())
-        return (
-            f"<div><strong>deepaudit</strong> audit of <code>{esc(str(self.target.get('name')))}</code> "
-            f"({esc(str(self.target.get('kind')))}, {esc(str(self.target.get('modality')))}): "
-            f"{len(self.families)} families, {spent:.1f} s, worst: {esc(self.worst_severity)}"
-            f"<table><thead><tr><th>severity</th><th>family</th><th>finding</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table></div>"
-        )
+        """Issues first, then every finding, for Jupyter (every string escaped)."""
+        from deepaudit.notebook import bundle_html
+
+        return bundle_html(self)
 
     def __repr__(self) -> str:
         counts = {s: sum(f.severity == s for f in self.findings) for s in SEVERITIES}

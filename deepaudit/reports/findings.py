@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from deepaudit.results import AuditBundle, Finding
 
 FINDINGS_SCHEMA = "deepaudit-findings"
-FINDINGS_SCHEMA_VERSION = 2
+#: 3 added ``issues``: the findings grouped by what they concern (:mod:`deepaudit.issues`).
+FINDINGS_SCHEMA_VERSION = 3
 
 _MARKS = {"fail": "❌", "warn": "⚠️", "inconclusive": "❔", "pass": "✅"}
 # Characters Markdown would read as formatting, links, tables or code.
@@ -62,6 +63,7 @@ def findings_document(bundle: AuditBundle) -> dict[str, Any]:
             }
             for name, result in bundle.families.items()
         },
+        "issues": [issue.to_dict() for issue in bundle.issues],
         "findings": [{"id": f.id, **f.to_dict()} for f in bundle.findings],
     }
     return _strict(document)
@@ -94,6 +96,16 @@ def findings_markdown(bundle: AuditBundle) -> str:
     if not bundle.findings:
         lines.append("No findings.")
         return "\n".join(lines) + "\n"
+    issues = [i for i in bundle.issues if i.severity != "pass"]
+    if issues:
+        lines += ["**Issues**, grouped by what they concern:", ""]
+        for issue in issues:
+            counts = ", ".join(f"{n} {s}" for s, n in issue.counts.items() if n)
+            lines.append(
+                f"- {_MARKS[issue.severity]} **{md_escape(issue.title)}** ({counts}). "
+                f"{md_escape(issue.next_step)}"
+            )
+        lines += ["", "**Every finding**, worst first:", ""]
     lines += ["| | severity | family | finding | evidence |", "|---|---|---|---|---|"]
     for finding in bundle.findings:
         lines.append(
@@ -133,8 +145,8 @@ def evidence_summary(finding: Finding) -> str:
     return text + (f" ({'; '.join(extra)})" if extra else "")
 
 
-def format_number(value: Any) -> str:
-    """A number as a reader wants it: four significant digits, integers whole."""
+def format_number(value: Any, digits: int = 4) -> str:
+    """A number as a reader wants it: ``digits`` significant digits, integers whole."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
     if isinstance(value, int):
@@ -145,7 +157,9 @@ def format_number(value: Any) -> str:
         return "∞" if value > 0 else "-∞"
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
-    return f"{value:.4g}"
+    if abs(value) >= 10**digits:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}g}"
 
 
 def md_escape(value: Any) -> str:

@@ -29,7 +29,7 @@ def strict_loads(text: str):
 
 def test_json_holds_every_finding_worst_first_with_counts(classifier_bundle):
     document = strict_loads(findings_json(classifier_bundle))
-    assert document["schema"] == FINDINGS_SCHEMA and document["schema_version"] == 2
+    assert document["schema"] == FINDINGS_SCHEMA and document["schema_version"] == 3
     assert document["model"] == "tiny-tabular"
     assert document["model_sha256"] == classifier_bundle.provenance["model_sha256"]
     found = classifier_bundle.findings

@@ -41,5 +41,20 @@ class Explain(Family):
 
         return refresh_verdicts(result, config)
 
+    def concerns(self, finding, attributes):
+        from deepaudit.issues import Concern, check_concern
+
+        check, group = finding.check, finding.evidence.group
+        if check.startswith(("proxy:", "sensitive_share:")):
+            return (Concern("attribute", check.split(":", 1)[1]),)
+        if check.startswith("region:"):
+            return (Concern("region", check.split(":", 1)[1]),)
+        if check == "colour_share":
+            kind = "attribute" if "colour" in attributes else "feature"
+            return (Concern(kind, "colour"),)
+        if check in ("randomisation", "stability", "faithfulness", "completeness") and group:
+            return (Concern("method", group),)
+        return (check_concern(finding),)
+
 
 FAMILY = Explain()

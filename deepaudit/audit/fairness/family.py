@@ -46,5 +46,23 @@ class Fairness(Family):
 
         return refresh_verdicts(result, config)
 
+    def concerns(self, finding, attributes):
+        from deepaudit.issues import Concern, check_concern, grouping_attributes
+
+        check = finding.check
+        if check == "small_groups":
+            return (Concern("data", "groups too small for a verdict"),)
+        if check == "class_coverage" and finding.evidence.group:
+            return (Concern("class", finding.evidence.group),)
+        for prefix in ("identity_swap_", "identity_data_"):
+            if check.startswith(prefix):
+                return (Concern("attribute", check[len(prefix) :]),)
+        if check == "counterfactual" and finding.subject:
+            return (Concern("attribute", finding.subject),)
+        named = grouping_attributes(finding.evidence.group)
+        if check == "mitigation" and finding.subject:
+            named = [finding.subject]
+        return tuple(Concern("attribute", a) for a in named) or (check_concern(finding),)
+
 
 FAMILY = Fairness()

@@ -51,5 +51,15 @@ class Generative(Family):
 
         return grade_generative(result, config)
 
+    def concerns(self, finding, attributes):
+        from deepaudit.issues import Concern, check_concern
+
+        group = finding.evidence.group
+        if finding.check == "coverage" and group:
+            return (Concern("class", group),)
+        if finding.check in ("anomaly_drivers", "feature_generalisation") and group:
+            return (Concern("feature", group),)
+        return (check_concern(finding),)
+
 
 FAMILY = Generative()

@@ -29,5 +29,12 @@ class Overview(Family):
     def grade(self, result, config):
         return grade_overview(result, config)
 
+    def concerns(self, finding, attributes):
+        from deepaudit.issues import Concern, check_concern
+
+        if finding.check == "class_recall" and finding.evidence.group:
+            return (Concern("class", finding.evidence.group),)
+        return (check_concern(finding),)
+
 
 FAMILY = Overview()

@@ -45,5 +45,13 @@ class Robustness(Family):
 
         return refresh_verdicts(result, config)
 
+    def concerns(self, finding, attributes):
+        from deepaudit.issues import Concern, check_concern, grouping_attributes
+
+        if finding.check == "robustness_gap":
+            named = grouping_attributes(finding.evidence.group)
+            return tuple(Concern("attribute", a) for a in named) or (check_concern(finding),)
+        return (check_concern(finding),)
+
 
 FAMILY = Robustness()

@@ -109,6 +109,8 @@ class ColouredCNNRecipe(Recipe):
                 "gradcam_layer": "last_conv",
                 # colour name -> RGB tint: what the fairness audit recolours digits with
                 "palette": {name: list(rgb) for name, rgb in digits.PALETTE},
+                # whether the colour agrees with the class: its findings are colour's
+                "derived_attributes": {"cue": "colour"},
             },
             device=device,
         )
