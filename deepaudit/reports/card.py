@@ -94,6 +94,27 @@ def model_card(bundle: AuditBundle) -> ModelCard:
     return card
 
 
+def audited_line(bundle: AuditBundle) -> str:
+    """What was audited, in one line: model, data, attributes, families, seed, time."""
+    target, provenance = bundle.target, bundle.provenance
+    parts = [f"{target.get('kind') or 'model'} on {target.get('modality') or 'unknown'} data"]
+    if target.get("model_class"):
+        size = _count(target.get("n_parameters"))
+        parts[0] += f" ({target['model_class']}" + (f", {size} parameters)" if size else ")")
+    if target.get("n_samples"):
+        parts.append(f"{_count(target['n_samples'])} samples")
+    sensitive = list(target.get("sensitive") or {})
+    if sensitive:
+        parts.append("sensitive attributes " + ", ".join(map(str, sensitive)))
+    parts.append("families " + ", ".join(bundle.families))
+    facts = [f"seed {provenance.get('seed')}"] if provenance.get("seed") is not None else []
+    if provenance.get("seconds") is not None:
+        facts.append(f"{_seconds(provenance.get('seconds'))} on {provenance.get('device')}")
+    if provenance.get("created_at"):
+        facts.append(str(provenance["created_at"])[:10])
+    return "Audited: " + "; ".join(parts) + (" (" + ", ".join(facts) + ")" if facts else "") + "."
+
+
 def render_markdown(text: str) -> Markup:
     """Markdown to HTML with raw HTML escaped and links, images and autolinks off.
 

@@ -34,6 +34,11 @@ if TYPE_CHECKING:
 MAX_TABLE_ROWS = 100
 #: Text cells longer than this are sentences: the layout keeps their column readable.
 LONG_TEXT = 24
+#: The width a table may take before its further columns go behind an expander, in
+#: pixels at the report's table font (the page's content box is about 1,000 px wide).
+TABLE_WIDTH_BUDGET = 900
+#: Pixels per character of table text, and per cell of padding (conservative).
+_CHAR_PX, _CELL_PX = 7.6, 22
 
 
 @dataclass
@@ -54,9 +59,13 @@ class Cell:
 
 @dataclass
 class Table:
+    """Rows of cells. ``more`` is the same table with every column, when the columns that
+    fit the page are fewer (the report puts it behind an expander)."""
+
     columns: list[str]
     rows: list[list[Cell]]
     n_rows: int
+    more: Table | None = None
 
     @property
     def truncated(self) -> bool:
@@ -157,6 +166,7 @@ def finding_context(finding: Finding, sections: list[Section]) -> dict[str, Any]
     else:
         href, label = None, None
     return {
+        "id": finding.id,
         "family": finding.family,
         "check": finding.check,
         "severity": finding.severity,
@@ -167,10 +177,97 @@ def finding_context(finding: Finding, sections: list[Section]) -> dict[str, Any]
     }
 
 
-def table_layout(frame: pd.DataFrame, max_rows: int = MAX_TABLE_ROWS) -> Table:
+def table_layout(
+    frame: pd.DataFrame, max_rows: int = MAX_TABLE_ROWS, width: float = TABLE_WIDTH_BUDGET
+) -> Table:
+    """``frame`` for a reader: intervals in one column (``0.34 [0.29, 0.39]``), headers
+    in words, numbers at three significant digits, and only as many columns as fit
+    ``width``; the full table (every column) is then kept in :attr:`Table.more`."""
     head = frame.head(max_rows)
-    rows = [[cell(v) for v in record] for record in head.itertuples(index=False, name=None)]
-    return Table(columns=[str(c) for c in frame.columns], rows=rows, n_rows=len(frame))
+    columns, cells = merged_columns(head)
+    full = Table(columns=[header_text(c) for c in columns], rows=_rows(cells), n_rows=len(frame))
+    keep = fitting_columns(full, width)
+    if keep == len(columns):
+        return full
+    return Table(
+        columns=full.columns[:keep],
+        rows=[row[:keep] for row in full.rows],
+        n_rows=full.n_rows,
+        more=full,
+    )
+
+
+def _rows(cells: list[list[Cell]]) -> list[list[Cell]]:
+    return [list(row) for row in zip(*cells, strict=True)] if cells else []
+
+
+def merged_columns(frame: pd.DataFrame) -> tuple[list[str], list[list[Cell]]]:
+    """The columns of ``frame`` with each ``x_low`` / ``x_high`` (or ``low`` / ``high``
+    beside ``value``) folded into ``x``'s cells; returns names and cells by column."""
+    names = [str(c) for c in frame.columns]
+    bounds: dict[str, tuple[str, str]] = {}
+    for name in names:
+        for low, high in ((f"{name}_low", f"{name}_high"), (f"{name}_lower", f"{name}_upper")):
+            if low in names and high in names:
+                bounds[name] = (low, high)
+    if "value" in names and "low" in names and "high" in names:
+        bounds["value"] = ("low", "high")
+    folded = {b for pair in bounds.values() for b in pair}
+    columns, cells = [], []
+    data = {name: frame.iloc[:, i].tolist() for i, name in enumerate(names)}
+    for name in names:
+        if name in folded:
+            continue
+        if name in bounds:
+            low, high = bounds[name]
+            column = [
+                interval_cell(v, lo, hi)
+                for v, lo, hi in zip(data[name], data[low], data[high], strict=True)
+            ]
+        else:
+            column = [cell(v) for v in data[name]]
+        columns.append(name)
+        cells.append(column)
+    return columns, cells
+
+
+def interval_cell(value: Any, low: Any, high: Any) -> Cell:
+    """``0.34 [0.29, 0.39]``, the exact value kept; the interval left out when unknown."""
+    point = cell(value)
+    if not point.numeric:
+        return point
+    ends = [cell(low), cell(high)]
+    if not all(end.numeric for end in ends):
+        return point
+    return Cell(f"{point.text} [{ends[0].text}, {ends[1].text}]", point.value, numeric=True)
+
+
+def header_text(name: str) -> str:
+    """A column header in words: ``changed_share`` -> ``Changed share``; a name with
+    capitals, spaces or other characters (from data, say) is left as it is."""
+    if not name.replace("_", "").isalnum() or name.lower() != name or " " in name:
+        return name
+    words = name.replace("_", " ").strip()
+    return words[:1].upper() + words[1:] if words else name
+
+
+def column_width(header: str, cells: list[Cell]) -> float:
+    """The width a column needs, in pixels: its longest header word or cell (sentences
+    wrap, so a long cell counts as :data:`LONG_TEXT` characters)."""
+    longest = max((len(word) for word in header.split()), default=1)
+    for c in cells:
+        longest = max(longest, min(len(c.text), LONG_TEXT) if not c.numeric else len(c.text))
+    return longest * _CHAR_PX + _CELL_PX
+
+
+def fitting_columns(table: Table, width: float) -> int:
+    """How many leading columns of ``table`` fit ``width`` (at least one)."""
+    used = 0.0
+    for i, header in enumerate(table.columns):
+        used += column_width(header, [row[i] for row in table.rows])
+        if used > width and i > 0:
+            return i
+    return len(table.columns)
 
 
 def cell(value: Any) -> Cell:
@@ -180,8 +277,12 @@ def cell(value: Any) -> Cell:
         return Cell("—")
     if isinstance(value, bool):
         return Cell("yes" if value else "no")
-    if isinstance(value, int | float):
-        text, exact = format_number(value), repr(value)
+    if isinstance(value, int):
+        if abs(value) >= 10_000:
+            return Cell(f"{value:,}", value=str(value), numeric=True)
+        return Cell(str(value), numeric=True)
+    if isinstance(value, float):
+        text, exact = format_number(value, digits=3), repr(value)
         return Cell(text, value=None if text == exact else exact, numeric=True)
     if isinstance(value, list | tuple | np.ndarray):
         return Cell(", ".join(str(v) for v in list(value)[:20]))

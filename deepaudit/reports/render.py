@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from deepaudit.reports._io import atomic_write_text
-from deepaudit.reports.card import model_card
+from deepaudit.reports.card import audited_line, model_card
 from deepaudit.reports.embed import FigureStore, csp_hash, plotly_js, plotly_js_hash
 from deepaudit.reports.findings import severity_counts
 from deepaudit.reports.layout import (
@@ -31,6 +31,7 @@ from deepaudit.reports.views import Section, cost_table, method_cost_frame
 from deepaudit.results import SEVERITIES
 
 if TYPE_CHECKING:
+    from deepaudit.issues import Issue
     from deepaudit.results import AuditBundle
 
 #: Rows per table when the report would otherwise exceed its size budget.
@@ -58,6 +59,8 @@ def _render(bundle: AuditBundle, sections: list[Section], max_rows: int) -> str:
     figures = FigureStore()
     layouts = [layout_section(section, figures, max_rows) for section in sections]
     findings = [finding_context(f, sections) for f in bundle.findings]
+    by_id = {f["id"]: f for f in findings}
+    issues = [issue_context(issue, by_id) for issue in bundle.issues]
     by_family: dict[str, list[dict]] = {}
     for finding in findings:
         by_family.setdefault(finding["family"], []).append(finding)
@@ -67,6 +70,9 @@ def _render(bundle: AuditBundle, sections: list[Section], max_rows: int) -> str:
     context = {
         "title": f"deepaudit report: {bundle.target.get('name') or 'model'}",
         "card": model_card(bundle),
+        "audited": audited_line(bundle),
+        "issues": [i for i in issues if i["severity"] != "pass"],
+        "passing_issues": [i for i in issues if i["severity"] == "pass"],
         "worst": bundle.worst_severity,
         "counts": severity_counts(bundle),
         "findings": findings,
@@ -91,6 +97,20 @@ def _render(bundle: AuditBundle, sections: list[Section], max_rows: int) -> str:
         "severities": SEVERITIES,
     }
     return environment().get_template("report.html.j2").render(**context)
+
+
+def issue_context(issue: Issue, findings: dict[str, dict]) -> dict:
+    """An issue for the template: its words, its counts, and its findings laid out."""
+    counts = ", ".join(f"{n} {s}" for s, n in issue.counts.items() if n)
+    return {
+        "id": "issue-" + issue.id.replace(".", "-"),
+        "title": issue.title,
+        "severity": issue.severity,
+        "n": issue.n_findings,
+        "counts": counts,
+        "next_step": issue.next_step,
+        "findings": [findings[i] for i in issue.findings if i in findings],
+    }
 
 
 def write_report(run_dir: str | os.PathLike, out_path: str | os.PathLike | None = None) -> Path:

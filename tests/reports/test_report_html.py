@@ -68,19 +68,19 @@ def test_numbers_in_the_report_equal_those_in_the_bundle(classifier_bundle):
     parser = parse_report(html)
     result = classifier_bundle["overview"]
     metrics = {
-        row["metric"]["text"]: row["value"]
+        row["Metric"]["text"]: row["Value"]
         for row in parser.table_rows(anchor("overview", "metrics") + "-table")
     }
     for name in ("accuracy", "balanced_accuracy", "f1", "roc_auc", "log_loss", "brier", "ece"):
         assert float(metrics[name]["exact"]) == result.metrics[name]  # exact
-        assert metrics[name]["text"] == f"{result.metrics[name]:.4g}"
+        assert metrics[name]["text"] == f"{result.metrics[name]:.3g}"  # 3 significant digits
     per_class = parser.table_rows(anchor("overview", "per_class") + "-table")
-    assert [r["class"]["text"] for r in per_class] == ["no", "yes"]
+    assert [r["Class"]["text"] for r in per_class] == ["no", "yes"]
     for shown, row in zip(per_class, result.tables["per_class"], strict=True):
-        assert float(shown["recall"]["exact"]) == row["recall"]
-        assert int(shown["support"]["exact"]) == row["support"]
+        assert float(shown["Recall"]["exact"]) == row["recall"]
+        assert int(shown["Support"]["exact"]) == row["support"]
     cost = parser.table_rows("cost-families-table")
-    assert float(cost[0]["seconds"]["exact"]) == result.seconds
+    assert float(cost[0]["Seconds"]["exact"]) == result.seconds
     # the severity counts in the header
     counts = re.findall(r'data-severity="(\w+)">(\d+) \1<', html)
     expected = {
@@ -125,25 +125,29 @@ def test_header_is_a_model_card(classifier_bundle):
         "sex (female, male)",
     ):
         assert fact in html, fact
-    card = html[html.index('id="model-card"') : html.index('id="findings"')]
+    card = html[html.index('id="model-card"') : html.index(f'id="{section_id("overview")}"')]
     assert re.search(r"<dt>seed</dt><dd>0</dd>", card)
     assert re.search(r"<dt>device</dt><dd>cpu", card)
     assert re.search(r"<dt>model evaluations</dt><dd>\d", card)
 
 
-def test_findings_come_first_and_link_to_their_evidence(classifier_bundle):
+def test_issues_come_first_and_their_findings_link_to_their_evidence(classifier_bundle):
     html = render_html(classifier_bundle)
     parser = parse_report(html)
-    assert html.index('id="findings"') < html.index(f'id="{section_id("overview")}"')
-    findings = html[html.index('id="findings"') : html.index(f'id="{section_id("overview")}"')]
-    severities = re.findall(r'<li class="finding sev-(\w+)"', findings)
-    assert severities == [f.severity for f in classifier_bundle.findings]
-    links = re.findall(r'<a href="#([^"]+)">evidence', findings)
+    order = [html.index(f'id="{key}"') for key in ("issues", "model-card", section_id("overview"))]
+    assert order == sorted(order)  # the issues, then the model card, then the evidence
+    issues = html[order[0] : order[1]]
+    checks = re.findall(r'<li class="finding sev-\w+" data-severity="\w+" data-family="\w+" '
+                        r'data-check="(\w+)"', issues)  # fmt: skip
+    assert sorted(checks) == sorted(f.check for f in classifier_bundle.findings)  # each once
+    links = re.findall(r'<a href="#([^"]+)">evidence', issues)
     assert len(links) == len(classifier_bundle.findings)
     assert set(links) <= parser.ids  # every link lands somewhere
-    by_check = dict(zip((f.check for f in classifier_bundle.findings), links, strict=True))
+    by_check = dict(zip(checks, links, strict=True))
     assert by_check["calibration"] == anchor("overview", "reliability")
     assert by_check["accuracy"] == anchor("overview", "per_class")
+    titles = re.findall(r'<li class="issue sev-(\w+)"', issues)
+    assert titles == [i.severity for i in classifier_bundle.issues]
 
 
 def test_every_view_has_its_anchor_and_every_figure_its_data(classifier_bundle):
@@ -206,7 +210,7 @@ def test_long_tables_show_their_first_rows(classifier_bundle, monkeypatch):
     html = render_html(classifier_bundle)
     rows = parse_report(html).table_rows(anchor("overview", "long") + "-table")
     assert len(rows) == MAX_TABLE_ROWS
-    assert rows[-1]["i"]["text"] == str(MAX_TABLE_ROWS - 1)
+    assert rows[-1]["I"]["text"] == str(MAX_TABLE_ROWS - 1)
     assert f"The first {MAX_TABLE_ROWS} of {MAX_TABLE_ROWS + 50} rows" in html
     # over its size budget, the report cuts every table further but keeps its figures
     small = render_html(classifier_bundle, max_bytes=len(html.encode()) - 1)
@@ -277,5 +281,5 @@ def test_a_broken_view_costs_its_section_its_figures_not_the_report(planted_bund
     assert anchor("planted", "view-error") in parser.ids
     assert "ValueError: no such column &#39;x&#39;." in html
     groups = parser.table_rows(anchor("planted", "groups") + "-table")  # the generic view
-    assert [float(r["rate"]["exact"]) for r in groups] == [0.5, 0.25]
+    assert [float(r["Rate"]["exact"]) for r in groups] == [0.5, 0.25]
     assert html.count('<div class="plot"') == 2  # overview's figures are still drawn

@@ -22,10 +22,31 @@
     var drawn = document.querySelectorAll(".js-plotly-plot");
     for (var j = 0; j < drawn.length; j++) { Plotly.Plots.resize(drawn[j]); }
   }
+  // The severity filter: unticking a severity hides its issues and findings (no server).
+  var boxes = document.querySelectorAll(".severity-filter input[name=severity]");
+  function applyFilter() {
+    var shown = {};
+    for (var b = 0; b < boxes.length; b++) { shown[boxes[b].value] = boxes[b].checked; }
+    var items = document.querySelectorAll(".issue[data-severity], .finding[data-severity]");
+    for (var n = 0; n < items.length; n++) {
+      items[n].hidden = shown[items[n].getAttribute("data-severity")] === false;
+    }
+  }
+  for (var f = 0; f < boxes.length; f++) { boxes[f].addEventListener("change", applyFilter); }
+  applyFilter();
+  // Print opens what is folded, except the parts marked to stay folded (model card, settings).
+  var reopened = [];
   window.addEventListener("beforeprint", function () {
     var details = document.querySelectorAll("details");
-    for (var k = 0; k < details.length; k++) { details[k].open = true; }
+    for (var k = 0; k < details.length; k++) {
+      var inside = details[k].closest(".print-collapsed");
+      if (!details[k].open && inside === null) { details[k].open = true; reopened.push(details[k]); }
+    }
     resizeAll();
   });
-  window.addEventListener("afterprint", resizeAll);
+  window.addEventListener("afterprint", function () {
+    for (var r = 0; r < reopened.length; r++) { reopened[r].open = false; }
+    reopened = [];
+    resizeAll();
+  });
 })();

@@ -408,26 +408,39 @@ def counterfactual_figure(rows: pd.DataFrame) -> go.Figure:
 
 def _identity_items(result: FamilyResult) -> list[View]:
     pairs = pd.DataFrame(result.tables["identity_pairs"])
+    unknown = pairs["in_vocab"] == False if "in_vocab" in pairs else None  # noqa: E712
+    known = pairs if unknown is None else pairs[~unknown]
     items: list[View] = []
-    if len(pairs):
+    if len(known):
         items.append(
             FigureView(
                 "identity_shifts",
                 "Score shifts of identity-term swaps",
-                identity_figure(pairs),
+                identity_figure(known),
                 f"The {MAX_PAIR_ROWS} term pairs that move the score most: mean shift over "
                 "template sentences that differ only in the term. " + _interval_caption(result),
             )
         )
     items.append(
         TableView(
-            "identity_pairs",
+            "identity_known_pairs",
             "Identity-term pairs in template sentences",
-            pairs,
+            known.drop(columns=["in_vocab"], errors="ignore"),
             "mean_shift: score with term_b minus score with term_a; flip_rate: sentence pairs "
-            "whose prediction differs.",
+            "whose prediction differs. Pairs with a term the model does not know are listed "
+            "apart below and take no part in the verdict.",
         )
     )
+    if unknown is not None and unknown.any():
+        items.append(
+            TableView(
+                "identity_pairs_unknown",
+                "Term pairs the model cannot read (a term outside its vocabulary)",
+                pairs[unknown].drop(columns=["in_vocab"]),
+                "The model reads an unknown term as its unknown-word token, so these shifts "
+                "measure that token, not the identity; they are not graded.",
+            )
+        )
     items.append(
         TableView(
             "identity_groups",
