@@ -175,13 +175,18 @@ def test_text_section_shows_the_largest_identity_shifts_first():
     target = da.Target(Bag(vocab), modality="text", data=ids, vocab=vocab, device="cpu")
     bundle = _audit(target)
     section = family_section(bundle, "fairness")
-    assert {"identity_shifts", "identity_pairs", "identity_groups"} <= set(_keys(section))
+    assert {"identity_shifts", "identity_known_pairs", "identity_groups"} <= set(_keys(section))
     pairs = pd.DataFrame(bundle["fairness"].tables["identity_pairs"])
+    known = pairs[pairs["in_vocab"]]
     bar = section.item("identity_shifts").figure.to_plotly_json()["data"][0]
     shown = decode(bar["x"])[::-1]  # drawn bottom-up
     np.testing.assert_allclose(
-        np.abs(shown), np.sort(np.abs(pairs["mean_shift"]))[::-1][: len(shown)]
+        np.abs(shown), np.sort(np.abs(known["mean_shift"]))[::-1][: len(shown)]
     )
+    # pairs with a term outside the vocabulary are listed apart, not drawn
+    apart = section.item("identity_pairs_unknown").frame
+    assert len(apart) == (~pairs["in_vocab"]).sum() > 0
+    assert len(section.item("identity_known_pairs").frame) == len(known)
     _check_links(section)
     _check_tables(section, bundle["fairness"])
 

@@ -122,6 +122,8 @@ def grade_fairness(result: FamilyResult, config: FairnessConfig) -> list[Finding
         found += identity_findings(result, config)
     if tables.get("class_shares") and config.n_bootstrap > 0:
         found += coverage_findings(result, config)
+    if len(tables.get("mitigation", [])) >= 2:
+        found.append(mitigation_finding(result, config))
     return found
 
 
@@ -383,7 +385,39 @@ def identity_findings(result: FamilyResult, config: FairnessConfig) -> list[Find
             table="identity_pairs",
         )
         for attribute in dict.fromkeys(r["attribute"] for r in rows):
-            mine = [r for r in rows if r["attribute"] == attribute]
+            every = [r for r in rows if r["attribute"] == attribute]
+            # A pair with a term the model does not know measures its unknown-word token,
+            # not the identity: such pairs are reported apart and take no part here.
+            mine = [r for r in every if r.get("in_vocab", True)]
+            known = {t for r in mine for t in (r["term_a"], r["term_b"])}
+            unknown = sorted(
+                {
+                    t
+                    for r in every
+                    if not r.get("in_vocab", True)
+                    for t in (r["term_a"], r["term_b"])
+                    if t not in known
+                }
+            )
+            apart = (
+                f" {len(every) - len(mine)} pairs with terms the model does not know "
+                f"({', '.join(unknown[:6])}{', ...' if len(unknown) > 6 else ''}) are left out "
+                "of the verdict (see the identity-pair table)."
+                if len(mine) < len(every)
+                else ""
+            )
+            if not mine:
+                findings.append(
+                    Finding(
+                        FAMILY,
+                        f"identity_swap_{attribute}",
+                        "inconclusive",
+                        f"Every {attribute} term pair has a term the model does not know, so "
+                        f"swapping them says nothing about {attribute}.{apart}",
+                        Evidence(metric="mean_score_shift", view="identity_pairs_unknown"),
+                    )
+                )
+                continue
             top = worst(mine, value_key="abs_mean_shift")
             fails = sum(r["severity"] == "fail" for r in mine)
             findings.append(
@@ -396,14 +430,14 @@ def identity_findings(result: FamilyResult, config: FairnessConfig) -> list[Find
                     f"{config.confidence:.0%} interval [{top['mean_shift_low']:+.3f}, "
                     f"{top['mean_shift_high']:+.3f}], limit ±{config.max_score_shift:g}; "
                     f"{top['flip_rate']:.0%} of its {top['n']} sentence pairs change "
-                    f"prediction); {fails} of {len(mine)} term pairs fail.",
+                    f"prediction); {fails} of {len(mine)} known term pairs fail.{apart}",
                     Evidence(
                         metric="mean_score_shift",
                         value=top["mean_shift"],
                         interval=(top["mean_shift_low"], top["mean_shift_high"]),
                         threshold=config.max_score_shift,
                         group=f"{top['term_a']} -> {top['term_b']}",
-                        view="identity_pairs",
+                        view="identity_known_pairs",
                     ),
                 )
             )
@@ -438,6 +472,71 @@ def identity_findings(result: FamilyResult, config: FairnessConfig) -> list[Find
             )
         )
     return findings
+
+
+# -- mitigation ------------------------------------------------------------------------------
+
+#: The disparities a mitigation is read on: column -> words.
+MITIGATION_MEASURES = {
+    "demographic_parity_difference": "demographic-parity difference",
+    "equalized_odds_difference": "equalized-odds difference",
+}
+
+
+def mitigation_finding(result: FamilyResult, config: FairnessConfig) -> Finding:
+    """Whether post-processing made a disparity worse: a warning when a measure it did not
+    target rises above the limit, so nobody ships a "fix" that moves the harm."""
+    before, after = result.tables["mitigation"][0], result.tables["mitigation"][-1]
+    attribute = result.metrics.get("mitigation_attribute")
+    constraint = result.metrics.get("mitigation_constraint", "")
+    changes = {
+        column: (before[column], after[column])
+        for column in MITIGATION_MEASURES
+        if math.isfinite(before.get(column, math.nan))
+        and math.isfinite(after.get(column, math.nan))
+    }
+    worse = {
+        column: pair
+        for column, pair in changes.items()
+        if pair[1] > pair[0] and pair[1] > config.max_difference
+    }
+    moved = "; ".join(
+        f"{MITIGATION_MEASURES[c]} {b:.3f} -> {a:.3f}" for c, (b, a) in changes.items()
+    )
+    accuracy = f"accuracy {before['accuracy']:.1%} -> {after['accuracy']:.1%}"
+    if worse:
+        column, (b, a) = max(worse.items(), key=lambda kv: kv[1][1] - kv[1][0])
+        message = (
+            f"Mitigation makes {MITIGATION_MEASURES[column]} across {attribute} worse: "
+            f"{after['stage'].removeprefix('after: ')} raises it from {b:.3f} to {a:.3f}, above the "
+            f"{config.max_difference:g} limit ({moved}; {accuracy}; point estimates on "
+            "held-out rows). Post-processing for one criterion moved the harm to another: "
+            "do not ship it as a fix."
+        )
+        severity, value, base = "warn", a, b
+    else:
+        column = f"{constraint}_difference" if f"{constraint}_difference" in changes else None
+        column = column or next(iter(changes), "demographic_parity_difference")
+        base, value = changes.get(column, (math.nan, math.nan))
+        message = (
+            f"Mitigation ({after['stage']}) raises no disparity above the "
+            f"{config.max_difference:g} limit across {attribute} ({moved}; {accuracy})."
+        )
+        severity = "pass"
+    return Finding(
+        FAMILY,
+        "mitigation",
+        severity,
+        message,
+        Evidence(
+            metric=f"{column} after mitigation",
+            value=value,
+            threshold=config.max_difference,
+            group=f"{attribute}: before {base:.3f}",
+            view="mitigation",
+        ),
+        subject=attribute,
+    )
 
 
 # -- generated class coverage ----------------------------------------------------------------
