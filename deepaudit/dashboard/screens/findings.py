@@ -13,6 +13,7 @@ from deepaudit.dashboard.render import (
     SEVERITY_ICON,
     md_escape,
     render_item,
+    severity_badge,
     severity_label,
     show_frame,
 )
@@ -106,6 +107,34 @@ def draw_evidence(bundles: dict[str, AuditBundle], model: str, column: str) -> N
         st.page_link(link, label=f"Open the {family} page for {model}", icon="➡️")
 
 
+def draw_issues(bundles: dict[str, AuditBundle]) -> None:
+    """Each audit's issues (findings grouped by what they concern), fail first; the
+    passing ones folded into one line."""
+    for model, bundle in bundles.items():
+        issues = bundle.issues
+        open_issues = [i for i in issues if i.severity != "pass"]
+        passing = len(issues) - len(open_issues)
+        st.markdown(
+            f"**{md_escape(model)}**: {len(open_issues)} issues "
+            f"({passing} more pass) · worst {severity_badge(bundle.worst_severity)}"
+        )
+        by_id = {f.id: f for f in bundle.findings}
+        for issue in open_issues:
+            counts = ", ".join(f"{n} {s}" for s, n in issue.counts.items() if n)
+            with st.expander(
+                f"{md_escape(issue.title)} · {counts}",
+                icon=SEVERITY_ICON[issue.severity],
+                expanded=False,
+            ):
+                st.markdown(md_escape(issue.next_step))
+                for finding_id in issue.findings:
+                    finding = by_id.get(finding_id)
+                    if finding is not None:
+                        st.markdown(
+                            f"{severity_badge(finding.severity)} {md_escape(finding.message)}"
+                        )
+
+
 def render() -> None:
     st.title("Findings")
     refs, _ = state.run_refs()
@@ -115,6 +144,11 @@ def render() -> None:
     if not bundles:
         st.info("No audits to show yet: start one on the Run page or upload one on the Open page.")
         return
+    st.subheader("Issues")
+    st.caption("Findings grouped by what they concern (an attribute, a class, a method, a check).")
+    draw_issues(bundles)
+    st.divider()
+    st.subheader("Every check")
     by = st.radio("One column per", ["family", "check"], horizontal=True, key=BY_KEY)
     st.caption(
         "Each cell is the worst finding of that audit on that model; click one for its evidence."
