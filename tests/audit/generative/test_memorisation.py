@@ -91,7 +91,6 @@ def test_a_novel_sample_falls_under_the_conformal_threshold_at_most_q_of_the_tim
     assert np.mean(under) == pytest.approx(0.01, abs=0.005)
 
 
-
 def test_with_too_few_held_out_samples_the_threshold_is_the_smallest_and_says_its_chance(rng):
     # 49 held-out: floor(0.01 * 50) = 0, so the bound is the smallest distance, and a
     # fresh draw falls under it 1 / 50 of the time (not 0, as a threshold of 0 would claim).
