@@ -102,6 +102,17 @@ def test_the_dashboard_serves_its_pages_in_a_browser(runs_root, tmp_path):
             download.value.save_as(report)
             assert download.value.suggested_filename == "autoencoder-report.html"
             assert render_html(load_bundle(runs_root / "autoencoder")) == report.read_text()
+            # a grid cell brings its evidence into view
+            page.set_viewport_size({"width": 1400, "height": 700})
+            page.get_by_role("button", name=re.compile(r"^(fail|warn|pass)")).first.click()
+            evidence = page.locator("#cell-evidence")
+            evidence.wait_for(timeout=60_000)
+            page.wait_for_function(
+                """() => { const r = document.getElementById("cell-evidence").getBoundingClientRect();
+                           return r.top >= 0 && r.bottom <= window.innerHeight; }""",
+                timeout=20_000,
+            )
+            page.set_viewport_size({"width": 1400, "height": 1000})
             page.goto(f"{url}/model?run=image")
             page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
             _assert_no_exception(page)

@@ -56,11 +56,27 @@ def test_findings_grid_shows_every_model_and_its_worst_severity(app, run_paths, 
             assert (button.proto.type == "primary") == (severity == "fail")
 
 
+def test_the_findings_page_shows_each_audits_issues_first(app, run_paths):
+    from deepaudit.dashboard.render import md_escape
+
+    assert [h.value for h in app.subheader][:2] == ["Issues", "Every check"]
+    labels = [e.label for e in app.expander]
+    n_open = 0
+    for name, path in sorted(run_paths.items()):
+        bundle = da.load_bundle(path)
+        open_issues = [i for i in bundle.issues if i.severity != "pass"]
+        n_open += len(open_issues)
+        for issue in open_issues:  # each issue once, in the bundle's order (worst first)
+            assert any(label.startswith(md_escape(issue.title)) for label in labels), issue.title
+    assert n_open > 0
+    assert not app.exception
+
+
 def test_a_cell_leads_to_its_findings_and_evidence(app, run_paths):
     bundle = da.load_bundle(run_paths["tabular"])
     app.button(key=cell_key("tabular", "overview")).click().run()
     assert not app.exception
-    assert app.subheader[0].value == "tabular · overview"
+    assert "tabular · overview" in [h.value for h in app.subheader]
     rows = findings_frame(bundle)
     rows = rows[rows["family"] == "overview"].drop(columns=["family"])
     assert _has_frame(app, rows)

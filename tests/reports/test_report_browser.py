@@ -40,10 +40,10 @@ def browser():
 class Visit:
     """A page opened from disk, with every request, console message and error it caused."""
 
-    def __init__(self, browser, path: Path) -> None:
+    def __init__(self, browser, path: Path, height: int = 900) -> None:
         self.requests: list[str] = []
         self.problems: list[str] = []
-        self.page = browser.new_page(viewport={"width": 1280, "height": 900})
+        self.page = browser.new_page(viewport={"width": 1280, "height": height})
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda error: self.problems.append(f"pageerror: {error}"))
         self.page.route("**/*", self._route)
@@ -69,8 +69,8 @@ class Visit:
 def visit(browser):
     opened = []
 
-    def open_page(path: Path) -> Visit:
-        opened.append(Visit(browser, path))
+    def open_page(path: Path, height: int = 900) -> Visit:
+        opened.append(Visit(browser, path, height))
         return opened[-1]
 
     yield open_page
@@ -115,7 +115,7 @@ def test_a_report_in_chromium_draws_runs_nothing_planted_and_stays_offline(
     assert PLANTED_GROUP in ticks  # a plotly label from data: shown, not parsed
     # every finding's evidence link lands on an element of the page
     targets = page.page.evaluate(
-        """() => Array.from(document.querySelectorAll("#findings a[href^='#']"))
+        """() => Array.from(document.querySelectorAll("#issues a[href^='#']"))
             .map(a => document.getElementById(a.getAttribute("href").slice(1)) !== null)"""
     )
     assert len(targets) == len(planted_bundle.findings) and all(targets)
@@ -157,3 +157,80 @@ def test_the_index_links_every_report(classifier_bundle, generator_bundle, saved
     assert all(Path(h.removeprefix("file://")).is_file() for h in hrefs)
     assert page.problems == []
     assert page.requests == [index.resolve().as_uri()]
+
+
+# -- reading: issues first, tables within the page, a filter, page 1 in print ---------------
+
+
+@pytest.fixture(scope="module")
+def biased_report(tmp_path_factory) -> Path:
+    """A real audit of a model with a planted group effect: fairness and explanations."""
+    import deepaudit as da
+    from tests.audit.fairness.fairness_toys import group_target
+
+    out = tmp_path_factory.mktemp("biased") / "run"
+    config = da.AuditConfig(
+        families=["overview", "fairness", "explain"],
+        options={"explain": {"methods": ["integrated_gradients", "kernel_shap"]}},
+        output_dir=out,
+        progress=False,
+    )
+    da.run_audit(group_target(0, n=800, group_weight=3.0), config)
+    return write_report(out)
+
+
+VISIBLE_TABLES_PAST_THE_PAGE = """() => {
+    const right = document.querySelector("main").getBoundingClientRect().right;
+    return Array.from(document.querySelectorAll("table"))
+        .filter(t => t.checkVisibility() && t.getBoundingClientRect().right > right + 1)
+        .map(t => t.id + ": " + Math.round(t.getBoundingClientRect().right) + " > " + right);
+}"""
+
+
+def test_the_first_screen_holds_the_verdict_and_a_fail_issue(biased_report, visit):
+    page = visit(biased_report, height=800)
+    box = page.page.locator(".issue.sev-fail").first.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 800  # above the fold
+    assert page.page.locator(".issue.sev-fail .title").first.is_visible()
+    assert page.page.locator(".verdict .badge.sev-fail").is_visible()
+    card = page.page.locator("#model-card").bounding_box()
+    assert card["y"] > box["y"]  # the model card follows the issues
+    assert page.page.evaluate(VISIBLE_TABLES_PAST_THE_PAGE) == []
+    assert page.problems == []
+
+
+def test_the_severity_filter_hides_passes_without_a_server(biased_report, visit):
+    page = visit(biased_report)
+    issue = page.page.locator(".issue.sev-fail").first
+    issue.locator("details.issue-findings > summary").click()  # unfold its findings
+    passed = issue.locator(".finding.sev-pass")
+    failed = issue.locator(".finding.sev-fail")
+    assert passed.count() > 0 and failed.count() > 0
+    assert passed.first.is_visible()
+    page.page.locator(".severity-filter input[value=pass]").uncheck()
+    every_pass = page.page.locator(".finding.sev-pass, .issue.sev-pass")
+    assert all(every_pass.evaluate_all("items => items.map(e => e.hidden)"))
+    assert not passed.first.is_visible() and failed.first.is_visible()
+    page.page.locator(".severity-filter input[value=fail]").uncheck()
+    assert not issue.is_visible()
+    page.page.locator(".severity-filter input[value=pass]").check()
+    page.page.locator(".severity-filter input[value=fail]").check()
+    assert passed.first.is_visible() and issue.is_visible()
+    assert page.requests == [biased_report.resolve().as_uri()]
+    assert page.problems == []
+
+
+def test_the_pdf_holds_the_verdict_and_the_issues_on_page_one(biased_report, visit):
+    pypdf = pytest.importorskip("pypdf")
+    import io
+    import unicodedata
+
+    page = visit(biased_report)
+    titles = page.page.locator(".issue-list > .issue:not(.sev-pass) .title").all_inner_texts()
+    assert titles
+    pdf = pypdf.PdfReader(io.BytesIO(page.page.pdf(format="A4")))
+    first = " ".join(unicodedata.normalize("NFKC", pdf.pages[0].extract_text()).split())
+    assert "worst finding" in first
+    for title in titles:
+        assert " ".join(title.split())[:40] in first, title
+    assert "Model card" not in first.split("Issues", 1)[0]  # nothing before the issues

@@ -33,3 +33,13 @@ def test_reference_model_report_fits_the_budget(name, tmp_path):
     for finding in bundle.findings:  # every sentence is there, escaped
         assert str(markupsafe.escape(finding.message)) in html
     assert parser.sources == []
+    issues = bundle.issues
+    listed = sorted(i for issue in issues for i in issue.findings)
+    assert listed == sorted(f.id for f in bundle.findings)  # each finding under one issue
+    if name == "cnn":  # the colour cue: its gaps, recolouring flips and attribution, one issue
+        colour = next(i for i in issues if i.id == "attribute.colour")
+        assert colour is issues[0] and colour.severity == "fail"
+        checks = {f.check for f in bundle.findings if f.id in colour.findings}
+        assert {"counterfactual", "colour_share", "demographic_parity"} <= checks
+        assert not any(i.id == "attribute.cue" for i in issues)  # cue is derived from colour
+    assert parser.ids >= {"issue-" + i.id.replace(".", "-") for i in issues}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+import streamlit.components.v1 as components
 
 from deepaudit.dashboard import state
 from deepaudit.dashboard.grid import Cell, column_names, findings_grid
@@ -22,6 +23,14 @@ from deepaudit.results import AuditBundle
 
 SELECTED_KEY = "findings.selected"
 BY_KEY = "findings.by"
+SCROLL_KEY = "findings.scroll"
+#: The anchor of the evidence heading (a fixed id: nothing from data).
+EVIDENCE_ANCHOR = "cell-evidence"
+# Scrolls the page (the component's parent, same origin) to the evidence heading.
+_SCROLL_SCRIPT = (
+    f"<script>const t = window.parent.document.getElementById('{EVIDENCE_ANCHOR}');"
+    "if (t) { t.scrollIntoView({block: 'start'}); }</script>"
+)
 
 
 def cell_key(model: str, column: str) -> str:
@@ -32,6 +41,7 @@ def cell_key(model: str, column: str) -> str:
 def _select(model: str, column: str) -> None:
     st.session_state[SELECTED_KEY] = (model, column)
     st.session_state[state.CURRENT_KEY] = model
+    st.session_state[SCROLL_KEY] = True
 
 
 def _cell_button(cell: Cell, container) -> None:
@@ -81,7 +91,7 @@ def draw_evidence(bundles: dict[str, AuditBundle], model: str, column: str) -> N
     family, _, check = column.partition("/")
     refs, _ = state.run_refs()
     ref = next(r for r in refs if r.label == model)
-    st.subheader(f"{md_escape(model)} · {md_escape(column)}")
+    st.subheader(f"{md_escape(model)} · {md_escape(column)}", anchor=EVIDENCE_ANCHOR)
     found = [f for f in bundle.families[family].findings if not check or f.check == check]
     if not found:
         st.success(f"The {md_escape(family)} audit ran on {md_escape(model)} with no finding.")
@@ -161,6 +171,8 @@ def render() -> None:
         if family in bundles[model].families:
             st.divider()
             draw_evidence(bundles, model, column)
+            if st.session_state.pop(SCROLL_KEY, False):  # a click, not any rerun
+                components.html(_SCROLL_SCRIPT, height=0)
     st.divider()
     st.subheader("Every finding")
     frames = [findings_frame(b).assign(model=label) for label, b in bundles.items()]
