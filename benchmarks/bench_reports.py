@@ -9,9 +9,13 @@ writes them; else overview-only audits of the five reference models, made here):
   inlined (what one gets by exporting the figures one by one), without the tables,
   findings and model card.
 
+Then, in headless Chromium (Debian's ``chromium``; skipped without it), the time to the
+page's load event for each report, against a page holding only plotly.js and one of its
+figures (``plotly.io.to_html``): the ratio report / plotly page, goal at most 1.3.
+
 Run: ``.venv/bin/python benchmarks/bench_reports.py [RUN_DIR ...]``. Prints seconds (best
 of 3), sizes in MB and the ratios plotly / deepaudit (above 1: deepaudit is faster or
-smaller).
+smaller), then the load times and their ratio (below 1.3: the goal).
 """
 
 from __future__ import annotations
@@ -93,6 +97,58 @@ def main(argv: list[str]) -> None:
             f"{plotly_size / size:10.2f}"
         )
     print(f"writing the {len(runs)} reports: {total_write:.2f} s")
+    load_times(runs, scratch)
+
+
+LOAD_EVENT = """() => new Promise(done => {
+    const read = () => {
+        const entry = performance.getEntriesByType("navigation")[0];
+        if (entry && entry.loadEventEnd > 0) { done(entry.loadEventEnd); }
+        else { setTimeout(read, 20); }
+    };
+    read();
+})"""
+
+
+def load_times(runs: list[Path], scratch: Path) -> None:
+    """Milliseconds to the load event: each report, and plotly.js with one figure."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.reports.helpers import find_chromium
+
+    chromium = find_chromium()
+    if chromium is None:
+        print("no Chromium: load times skipped (install Debian's chromium)")
+        return
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+
+        def load(path: Path) -> float:
+            best = float("inf")
+            for _ in range(3):
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                page.goto(path.resolve().as_uri(), wait_until="load")
+                best = min(best, page.evaluate(LOAD_EVENT))
+                page.close()
+            return best
+
+        print(f"\n{'run':14s} {'report ms':>10s} {'plotly ms':>10s} {'ratio':>6s}  (goal <= 1.3)")
+        for run in runs:
+            report = scratch / f"{run.name}.html"
+            bundle = da.load_bundle(run)
+            figure = next(
+                (v.figure for s in bundle_sections(bundle) for v in s.items
+                 if isinstance(v, FigureView)),
+                None,
+            )  # fmt: skip
+            if figure is None:
+                continue
+            baseline = scratch / f"{run.name}.plotly.html"
+            baseline.write_text(pio.to_html(figure, include_plotlyjs=True, full_html=True))
+            ours, theirs = load(report), load(baseline)
+            print(f"{run.name:14s} {ours:10.0f} {theirs:10.0f} {ours / theirs:6.2f}")
+        browser.close()
 
 
 if __name__ == "__main__":

@@ -26,6 +26,18 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+def _port_free(port: int) -> bool:
+    """Whether a server could listen on ``127.0.0.1:port`` now."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def _fail(exc: Exception) -> typer.Exit:
     err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
     return typer.Exit(code=2)
@@ -298,6 +310,14 @@ def dashboard(
         "--",
     ]
     command += [str(p.resolve()) for p in run_dirs or []]
+    if not _port_free(port):
+        raise _fail(
+            typer.BadParameter(
+                f"port {port} on 127.0.0.1 is already in use (another dashboard?); "
+                f"choose another with --port, e.g. --port {port + 1}",
+                param_hint="--port",
+            )
+        )
     console.print(f"Dashboard at [bold]http://127.0.0.1:{port}[/] (Ctrl+C stops it)")
     sys.stdout.flush()
     if os.name == "posix":  # become the server, so its process id is this one's

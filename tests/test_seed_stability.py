@@ -17,8 +17,16 @@ from deepaudit.cli import DEMO_SAMPLES, _applicable_families
 from deepaudit.models import get_model_spec, list_models, load_model
 
 
+#: Three methods each model's modality takes (text has no saliency or GradientSHAP).
+METHODS = {
+    "image": ["integrated_gradients", "saliency", "gradient_shap"],
+    "tabular": ["integrated_gradients", "saliency", "gradient_shap"],
+    "text": ["integrated_gradients", "occlusion", "lime"],
+}
+
+
 def _explain_quality(target, seed: int) -> dict[str, str]:
-    options = {"methods": ["integrated_gradients", "saliency", "gradient_shap"], "progress": False}
+    options = {"methods": METHODS[target.modality], "progress": False}
     config = da.AuditConfig(
         families=["explain"], options={"explain": options}, seed=seed, progress=False
     )

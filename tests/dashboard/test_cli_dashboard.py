@@ -68,3 +68,17 @@ def test_a_bad_port_is_refused(started):
     result = runner.invoke(app, ["dashboard", "--port", "70000"])
     assert result.exit_code == 2
     assert started == []
+
+
+def test_a_port_in_use_is_refused_before_the_address_is_printed(started):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = runner.invoke(app, ["dashboard", "--port", str(port)])
+    assert result.exit_code == 2
+    assert f"port {port} on 127.0.0.1 is already in use" in " ".join(result.output.split())
+    assert "Dashboard at" not in result.output
+    assert started == []

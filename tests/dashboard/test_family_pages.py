@@ -49,11 +49,23 @@ def test_moving_the_threshold_shows_what_group_metrics_gives(runs_root, run_path
     expected = group_metrics(**live_inputs(result, grouping, threshold=0.3))
     shown = _frame(at, expected.columns)
     pd.testing.assert_frame_equal(shown.reset_index(drop=True), expected, check_dtype=False)
+    from deepaudit.dashboard.render import md_escape
+
     cards = {m.label: m.value for m in at.metric}
+    labels = {
+        row["group"]: md_escape(f"{row['group']} (n={int(row['count']):,})")
+        for _, row in expected.iterrows()
+    }
     for _, row in expected.iterrows():
-        if row["group"] in cards:
-            assert cards[row["group"]] == ("—" if np.isnan(row["tpr"]) else f"{row['tpr']:.3f}")
-    assert cards["overall"] == f"{expected.loc[0, 'tpr']:.3f}"
+        if labels[row["group"]] in cards:
+            shown_value = cards[labels[row["group"]]]
+            assert shown_value == ("—" if np.isnan(row["tpr"]) else f"{row['tpr']:.3f}")
+    overall = f"overall (n={int(expected.loc[0, 'count']):,})"
+    assert cards[overall] == f"{expected.loc[0, 'tpr']:.3f}"
+    # the cards show the largest groups (at most 7), each with its n
+    groups = expected[expected["group"] != "overall"]
+    groups = groups.sort_values("count", ascending=False, kind="stable")
+    assert set(cards) - {overall} == {labels[g] for g in groups["group"].head(7)}
     expected_disparities = disparities(expected)
     pd.testing.assert_frame_equal(
         _frame(at, expected_disparities.columns).reset_index(drop=True),
@@ -63,7 +75,7 @@ def test_moving_the_threshold_shows_what_group_metrics_gives(runs_root, run_path
     at.slider(key="fairness.threshold|tabular").set_value(0.7).run()
     moved = group_metrics(**live_inputs(result, grouping, threshold=0.7))
     assert not moved["tpr"].equals(expected["tpr"])  # the slider really moved the numbers
-    assert {m.label: m.value for m in at.metric}["overall"] == f"{moved.loc[0, 'tpr']:.3f}"
+    assert {m.label: m.value for m in at.metric}[overall] == f"{moved.loc[0, 'tpr']:.3f}"
 
 
 def test_at_the_audits_threshold_the_live_table_is_the_audited_one(runs_root, run_paths):
@@ -177,7 +189,7 @@ def test_image_maps_are_the_explain_views_for_one_sample(runs_root, run_paths):
     at.selectbox(key="explain.sample|image").set_value(1).run()
     traces = _chart(at, "explain-attribution-0")["data"]
     assert [t["type"] for t in traces] == ["image", "heatmap", "heatmap"]  # input + 2 methods
-    heat = _decode(traces[2]["z"]).astype(float)
+    heat = _decode(traces[2]["customdata"]).astype(float)  # z is each map over its max
     expected = result.arrays["attributions_saliency"][1].sum(axis=0)
     np.testing.assert_allclose(heat, expected, rtol=1e-5)
 
@@ -261,3 +273,20 @@ def test_a_streamed_run_opens_and_says_its_slider_reads_a_sample(tmp_path):
     assert int(live.loc[0, "count"]) == 500
     at = on_page(tmp_path / "runs", "explanations", "streamed")
     assert not at.exception
+
+
+def test_the_intersection_heat_map_shows_counts_and_greys_small_cells():
+    from deepaudit.dashboard.screens.fairness import intersection_figure
+
+    frame = pd.DataFrame(
+        {
+            "group": ["overall", "f & 0", "f & 1", "m & 0", "m & 1"],
+            "count": [100, 40, 5, 30, 25],
+            "tpr": [0.5, 0.6, 0.9, 0.4, 0.45],
+        }
+    )
+    trace = intersection_figure(frame, "tpr", "sex & age", min_size=10).data[0]
+    z = np.asarray(trace.z, dtype=float)
+    assert list(trace.y) == ["f", "m"] and list(trace.x) == ["0", "1"]
+    assert np.isnan(z[0, 1]) and z[0, 0] == 0.6  # 5 samples: greyed, no colour
+    assert trace.text[0][1] == "n=5 (too few)" and trace.text[1][1] == "0.450<br>n=25"

@@ -85,8 +85,12 @@ def test_image_maps_show_each_samples_input_and_its_maps(image_target):
     assert row[0]["type"] == "image"
     for trace, method in zip(row[1:], methods, strict=True):
         expected = result.arrays[f"attributions_{method}"][1].sum(axis=0)
-        np.testing.assert_allclose(decode(trace["z"]), expected, rtol=1e-6, atol=1e-7)
-        assert trace["zmin"] == -trace["zmax"]
+        np.testing.assert_allclose(decode(trace["customdata"]), expected, rtol=1e-6, atol=1e-7)
+        # drawn on one colour scale: each map over its own largest |value|
+        z = decode(trace["z"])
+        np.testing.assert_allclose(z, expected / np.abs(expected).max(), rtol=1e-6, atol=1e-7)
+        assert trace["zmin"] == -1 and trace["zmax"] == 1
+    assert sum(t.get("showscale", False) for t in traces) == 1  # one colour scale, labelled
 
 
 def test_tokens_are_drawn_escaped_with_their_attributions(planted_text_target):
@@ -106,6 +110,21 @@ def test_tokens_are_drawn_escaped_with_their_attributions(planted_text_target):
     assert first.iloc[0].startswith(str(result.arrays["tokens"][0][best]))
 
 
+def test_importance_beyond_twenty_features_is_summed_into_one_bar():
+    import pandas as pd
+
+    from deepaudit.reports.views.explain import MAX_FEATURES_SHOWN, top_importance
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"feature": [f"f{i}" for i in range(61)], "ig": rng.random(61)})
+    frame["ig"] /= frame["ig"].sum()
+    shown = top_importance(frame, ["ig"])
+    assert len(shown) == MAX_FEATURES_SHOWN + 1 == 21
+    assert shown["feature"].iloc[-1] == "other (41 features)"
+    assert list(shown["ig"].iloc[:-1]) == sorted(frame["ig"], reverse=True)[:20]
+    assert shown["ig"].sum() == pytest.approx(1.0)  # nothing lost: the rest is summed
+
+
 def test_tabular_importance_bars_equal_the_global_importance_table(tabular_target):
     bundle = _bundle(tabular_target)
     result = bundle["explain"]
@@ -120,12 +139,16 @@ def test_tabular_importance_bars_equal_the_global_importance_table(tabular_targe
         "KernelSHAP",
         "Permutation importance",
     ]
-    for trace, column in zip(
-        bars,
-        ["integrated_gradients", "gradient_shap", "feature_ablation", "kernel_shap", "permutation"],
-        strict=True,
-    ):
-        np.testing.assert_allclose(decode(trace["x"]).astype(float), [r[column] for r in table])
+    columns = ["integrated_gradients", "gradient_shap", "feature_ablation", "kernel_shap"]
+    columns.append("permutation")
+    # drawn most important first (mean share over the methods)
+    mean = [np.nanmean([r[c] for c in columns]) for r in table]
+    order = np.argsort(-np.asarray(mean), kind="stable")
+    assert list(bars[0]["y"]) == [table[i]["feature"] for i in order]
+    for trace, column in zip(bars, columns, strict=True):
+        np.testing.assert_allclose(
+            decode(trace["x"]).astype(float), [table[i][column] for i in order]
+        )
     quality = [r for r in result.tables["quality"] if r["method"] != "random"]
     best = max(quality, key=lambda r: r["faithfulness"])["method"]
     heat = section.item("feature_map").figure.to_plotly_json()["data"][0]

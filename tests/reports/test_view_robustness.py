@@ -151,7 +151,12 @@ def test_image_examples_show_original_adversarial_and_perturbation(image_bundle)
     assert isinstance(family_section(image_bundle, "robustness").item("examples_plot"), FigureView)
     pixels = _png(figure)
     n = len(result.arrays["examples_original"])
-    assert pixels.shape == (n * 8 + (n - 1) * 2, 3 * 8 + 2 * 2, 3)  # n rows of 3 tiles of 8×8
+    band = view._CAPTION_BAND  # a white caption band above each tile: no label on an image
+    assert pixels.shape == (n * (band + 8) + (n - 1) * 2, 3 * 8 + 2 * 2, 3)  # 3 tiles of 8×8
+    assert (pixels[:band] == 255).all()
+    pixels = pixels[band:]
+    # drawn at least MIN_TILE_PX tall per tile
+    assert figure.layout.height >= (band + 8) * n * view.MIN_TILE_PX / 8
     original = result.arrays["examples_original"][0, 0]
     adversarial = result.arrays["examples_adversarial"][0, 0]
     lo, hi = view._value_range(

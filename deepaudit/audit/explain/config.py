@@ -222,7 +222,7 @@ class ExplainConfig(Config):
     sensitivity_radius: float = 0.02
     randomisation_stages: int = 2
     n_sanity_samples: int = 16
-    randomisation_repeats: int = 3
+    randomisation_repeats: int = 8
     confidence: float = 0.95
     top_k: int = 5
     permutation_samples: int = 256

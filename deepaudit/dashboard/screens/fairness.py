@@ -78,8 +78,12 @@ def threshold_range(result: FamilyResult) -> tuple[float, float, float, float]:
     return 0.0, 1.0, 0.01, 0.5 if value is None else float(value)
 
 
-def intersection_figure(frame: pd.DataFrame, metric: str, grouping: str) -> go.Figure | None:
-    """A heat map of ``metric`` over the two attributes of an intersectional grouping."""
+def intersection_figure(
+    frame: pd.DataFrame, metric: str, grouping: str, min_size: int = 0
+) -> go.Figure | None:
+    """A heat map of ``metric`` over the two attributes of an intersectional grouping;
+    each cell shows its value and its count, and cells under ``min_size`` samples are
+    greyed (too small for a verdict)."""
     attributes = grouping.split(SEPARATOR)
     if len(attributes) != 2:
         return None
@@ -89,22 +93,40 @@ def intersection_figure(frame: pd.DataFrame, metric: str, grouping: str) -> go.F
     parts = rows["group"].str.split(SEPARATOR, n=1, expand=True)
     if parts.shape[1] != 2:
         return None
-    table = pd.DataFrame(
-        {"a": parts[0], "b": parts[1], "v": rows[metric].astype(float)}
-    ).pivot_table(index="a", columns="b", values="v", aggfunc="first", dropna=False)
+    cells = pd.DataFrame(
+        {"a": parts[0], "b": parts[1], "v": rows[metric].astype(float), "n": rows["count"]}
+    )
+    values = cells.pivot_table(index="a", columns="b", values="v", aggfunc="first", dropna=False)
+    counts = cells.pivot_table(index="a", columns="b", values="n", aggfunc="first", dropna=False)
+    counts = counts.reindex(index=values.index, columns=values.columns)
+    small = counts.fillna(0).to_numpy() < min_size
+    z = np.where(small, np.nan, values.to_numpy())  # greyed: the plot's background shows
+    text = [
+        [
+            "—"
+            if np.isnan(n)
+            else (f"n={int(n)} (too few)" if n < min_size else f"{v:.3f}<br>n={int(n)}")
+            for v, n in zip(value_row, count_row, strict=True)
+        ]
+        for value_row, count_row in zip(values.to_numpy(), counts.to_numpy(), strict=True)
+    ]
     figure = go.Figure(
         go.Heatmap(
-            z=table.to_numpy(),
-            x=[escape(c) for c in table.columns],
-            y=[escape(i) for i in table.index],
+            z=z,
+            x=[escape(c) for c in values.columns],
+            y=[escape(i) for i in values.index],
+            text=text,
+            texttemplate="%{text}",
+            textfont={"size": 12},
             colorscale="RdBu_r",
-            colorbar={"title": metric},
-            texttemplate="%{z:.3f}",
+            colorbar={"title": escape(metric)},
+            hovertemplate="%{y} & %{x}: %{text}<extra></extra>",
         )
     )
     figure.update_layout(
         xaxis_title=escape(attributes[1]),
         yaxis_title=escape(attributes[0]),
+        plot_bgcolor="#d9dce1",
         height=360,
         margin={"t": 30},
     )
@@ -139,7 +161,7 @@ def filter_to_grouping(section: Section, grouping: str) -> Section:
     )
 
 
-def _live_panel(result: FamilyResult, grouping: str, metric: str) -> None:
+def _live_panel(result: FamilyResult, grouping: str, metric: str, min_size: int = 0) -> None:
     low, high, step, audited = threshold_range(result)
     autoencoder = "errors" in result.arrays
     multiclass = not autoencoder and np.ndim(result.arrays.get("scores")) == 2
@@ -184,21 +206,24 @@ def _live_panel(result: FamilyResult, grouping: str, metric: str) -> None:
     overall = shown[shown["group"] == OVERALL]
     groups = shown[shown["group"] != OVERALL]
     overall_value = float(overall[metric].iloc[0]) if len(overall) else float("nan")
+    groups = groups.sort_values("count", ascending=False, kind="stable")  # largest first
     cols = st.columns(min(4, len(groups) + 1))
-    cols[0].metric(OVERALL, _fmt(overall_value))
+    cols[0].metric(f"{OVERALL} (n={int(overall['count'].iloc[0]):,})", _fmt(overall_value))
     for i, (_, row) in enumerate(groups.head(7).iterrows(), start=1):
         value = float(row[metric])
         delta = None if np.isnan(value) or np.isnan(overall_value) else value - overall_value
         cols[i % len(cols)].metric(
-            str(row["group"]),
+            md_escape(f"{row['group']} (n={int(row['count']):,})"),
             _fmt(value),
             None if delta is None else f"{delta:+.3f} vs overall",
             delta_color="off",
         )
+    if len(groups) > 7:
+        st.caption(f"The 7 largest of {len(groups)} groups; every group is in the table below.")
     for note in notes:
         st.caption(md_escape(note))
     st.plotly_chart(metric_figure(shown, metric), key="fairness-live-bars")
-    heat = intersection_figure(shown, metric, grouping)
+    heat = intersection_figure(shown, metric, grouping, min_size)
     if heat is not None:
         st.markdown("**Intersectional heat map**")
         st.plotly_chart(heat, key="fairness-live-heat")
@@ -216,7 +241,9 @@ def _fmt(value: float) -> str:
 
 
 def render() -> None:
-    _ref, _bundle, result, section = family_on_screen("fairness", "Fairness")
+    _ref, bundle, result, section = family_on_screen("fairness", "Fairness")
+    options = (bundle.config.get("options") or {}).get("fairness") or {}
+    min_size = int(options.get("min_group_size") or 0)
     names = groupings(result)
     if names:
         left, right = st.columns(2)
@@ -228,7 +255,7 @@ def render() -> None:
         metrics = ANOMALY_METRICS if "errors" in result.arrays else list_metrics()
         metric = right.selectbox("Metric", list(metrics), key=widget_key(METRIC_KEY))
         st.subheader("Move the threshold")
-        _live_panel(result, grouping, metric)
+        _live_panel(result, grouping, metric, min_size)
         section = filter_to_grouping(section, grouping)
     mitigation = [i for i in section.items if any(w in i.key for w in MITIGATION_WORDS)]
     st.subheader("As audited")

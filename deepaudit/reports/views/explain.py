@@ -181,12 +181,17 @@ def image_maps(
             limit = float(np.max(np.abs(heat))) or 1.0
             figure.add_trace(
                 go.Heatmap(
-                    z=heat,
-                    zmin=-limit,
-                    zmax=limit,
+                    z=heat / limit,
+                    customdata=heat,
+                    zmin=-1,
+                    zmax=1,
                     colorscale="RdBu_r",
-                    showscale=False,
-                    hovertemplate="row %{y}, col %{x}: %{z:.3g}<extra></extra>",
+                    showscale=i == 0 and j == 0,
+                    colorbar={
+                        "title": {"text": "share of the map's largest |attribution|"},
+                        "thickness": 12,
+                    },
+                    hovertemplate="row %{y}, col %{x}: %{customdata:.3g}<extra></extra>",
                 ),
                 row=i + 1,
                 col=j + 2,
@@ -247,10 +252,14 @@ def token_items(result: FamilyResult, methods: list[str], labels: dict) -> list[
                 text=text,
                 customdata=values,
                 texttemplate="%{text}",
+                textfont={"size": 12},
                 colorscale="RdBu_r",
                 zmin=-1,
                 zmax=1,
-                showscale=False,
+                colorbar={
+                    "title": {"text": "share of the row's largest |attribution|"},
+                    "thickness": 12,
+                },
                 hovertemplate="%{text}: %{customdata:.3g}<extra></extra>",
                 xgap=2,
                 ygap=2,
@@ -308,36 +317,62 @@ def top_tokens_frame(
 # -- tabular ---------------------------------------------------------------------------
 
 
+#: Features drawn in the importance chart; the rest are summed into one bar (shap's
+#: ``max_display``).
+MAX_FEATURES_SHOWN = 20
+
+
+def top_importance(importance: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The features by mean share over the methods, largest first; beyond
+    :data:`MAX_FEATURES_SHOWN`, one row "other (N features)" holding their sum."""
+    order = importance[columns].mean(axis=1, skipna=True).fillna(0.0)
+    ranked = importance.loc[order.sort_values(ascending=False, kind="stable").index]
+    if len(ranked) <= MAX_FEATURES_SHOWN:
+        return ranked.reset_index(drop=True)
+    head, tail = ranked.iloc[:MAX_FEATURES_SHOWN], ranked.iloc[MAX_FEATURES_SHOWN:]
+    other = {"feature": f"other ({len(tail)} features)"}
+    other.update({c: tail[c].sum(min_count=1) for c in columns})
+    return pd.concat([head, pd.DataFrame([other])], ignore_index=True)
+
+
 def tabular_items(result: FamilyResult, methods: list[str], labels: dict) -> list[View]:
     """Global importance (bars and table) and the samples × features map."""
     items: list[View] = []
     importance = pd.DataFrame(result.tables.get("global_importance", []))
     if not importance.empty:
         columns = [c for c in importance.columns if c not in ("feature", "kind", "sensitive")]
+        shown = top_importance(importance, columns)
         figure = go.Figure()
         for column in columns:
             figure.add_trace(
                 go.Bar(
-                    y=[escape(f) for f in importance["feature"]],
-                    x=importance[column],
+                    y=[escape(f) for f in shown["feature"]],
+                    x=shown[column],
                     name=escape(labels.get(column, "Permutation importance")),
                     orientation="h",
                 )
             )
         figure.update_layout(
             barmode="group",
-            height=160 + 28 * len(importance) * max(1, len(columns)) // 2,
+            height=160 + 28 * len(shown) * max(1, len(columns)) // 2,
             xaxis_title="share of mean |attribution|",
             yaxis={"autorange": "reversed"},
             margin={"l": 10, "r": 10, "t": 10, "b": 40},
         )
+        rest = len(importance) - MAX_FEATURES_SHOWN
         items.append(
             FigureView(
                 "importance",
                 "Global importance per feature",
                 figure,
                 "Each method's share of mean absolute attribution per feature (a categorical "
-                "feature counts once). Gradient methods leave integer-coded categories blank.",
+                "feature counts once), most important first"
+                + (
+                    f"; the {MAX_FEATURES_SHOWN} largest, the other {rest} summed in the last bar"
+                    if rest > 0
+                    else ""
+                )
+                + ". Gradient methods leave integer-coded categories blank.",
             )
         )
         items.append(

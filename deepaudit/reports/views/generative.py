@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from deepaudit.reports.views.base import FigureView, Section, TableView, TextView
+from deepaudit.reports.views.base import FigureView, Section, TableView, TextView, escape
 from deepaudit.reports.views.common import image_figure, image_grid, metrics_frame
 
 if TYPE_CHECKING:
@@ -59,19 +59,21 @@ def captioned_grid(
         image_grid(images, _value_range(bundle, images), n_columns=n_columns, padding=_PADDING)
     )
     h, w = images.shape[2], images.shape[3]
-    for i, label in enumerate(labels or []):
-        if not label:
-            continue
-        r, q = divmod(i, n_columns)
-        figure.add_annotation(
-            x=q * (w + _PADDING),
-            y=r * (h + _PADDING),
-            text=str(label),
-            showarrow=False,
-            xanchor="left",
-            yanchor="top",
-            font={"size": 12, "color": "gold"},
-        )
+    annotations = [  # one layout call: annotations added one by one are slow to validate
+        {
+            "x": (i % n_columns) * (w + _PADDING),
+            "y": (i // n_columns) * (h + _PADDING),
+            "text": escape(label),
+            "showarrow": False,
+            "xanchor": "left",
+            "yanchor": "top",
+            "font": {"size": 12, "color": "gold"},
+        }
+        for i, label in enumerate(labels or [])
+        if label
+    ]
+    if annotations:
+        figure.update_layout(annotations=annotations)
     return figure
 
 

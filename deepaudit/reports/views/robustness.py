@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 FAMILY = "robustness"
 _PADDING = 2  # pixels between example tiles
+_CAPTION_BAND = 8  # image pixels above each example tile for its caption
+#: The smallest height an example tile is drawn at, in screen pixels.
+MIN_TILE_PX = 96
 
 _CAPTIONS = {
     "curve": "Accuracy under attack at each ε (ε = 0 is clean accuracy), overall and per group, "
@@ -75,19 +78,52 @@ def _label(row: pd.Series) -> str:
     return f"{prefix}{row['attack']} {norm}"
 
 
+#: Lines per chart: beyond it the smallest groups are pooled into one "other" line.
+MAX_SERIES = 8
+
+
+def fold_small_groups(rows: pd.DataFrame, max_series: int = MAX_SERIES) -> pd.DataFrame:
+    """``rows`` (one attribute's curve) with at most ``max_series`` groups: the largest
+    ``max_series - 1`` and "other (k groups)", pooled from their counts (accuracy and a
+    Wilson interval of the pooled rows). Rows without counts keep the largest only."""
+    sizes = rows.groupby("group", sort=False)["n"].max().sort_values(ascending=False)
+    if len(sizes) <= max_series:
+        return rows
+    kept, small = list(sizes.index[: max_series - 1]), list(sizes.index[max_series - 1 :])
+    big = rows[rows["group"].isin(kept)]
+    if "n_correct" not in rows.columns or "accuracy" not in rows.columns:
+        return rows[rows["group"].isin(list(sizes.index[:max_series]))]
+    from deepaudit.audit.robustness.stats import wilson
+
+    keys = [c for c in ("attack", "norm", "direction", "epsilon") if c in rows.columns]
+    pooled = rows[rows["group"].isin(small)].groupby(keys, sort=False, dropna=False)
+    other = pooled[["n", "n_correct"]].sum().reset_index()
+    other["group"] = f"other ({len(small)} groups)"
+    other["attribute"] = rows["attribute"].iloc[0]
+    other["accuracy"] = other["n_correct"] / other["n"].clip(lower=1)
+    bounds = [
+        wilson(int(c), int(n), 0.95) for c, n in zip(other["n_correct"], other["n"], strict=True)
+    ]
+    other["ci_low"], other["ci_high"] = zip(*bounds, strict=True) if bounds else ((), ())
+    return pd.concat([big, other], ignore_index=True)
+
+
 def curve_figure(curve: pd.DataFrame, attribute: str = "overall") -> go.Figure:
     """Accuracy (or success rate) against ε for each attack and norm, with intervals;
-    for an attribute, one line per group of it (PGD only)."""
+    for an attribute, one line per group of it (PGD only; at most :data:`MAX_SERIES`,
+    the smallest groups pooled)."""
     value = "accuracy" if "accuracy" in curve.columns else "success_rate"
     rows = curve[curve["attribute"] == attribute]
     if attribute != "overall":
         rows = rows[rows["attack"] == "PGD"]
+        parts = [fold_small_groups(part) for _, part in rows.groupby("norm", sort=False)]
+        rows = pd.concat(parts, ignore_index=True) if parts else rows
     figure = go.Figure()
     keys = ["attack", "norm"] + (["direction"] if "direction" in rows.columns else [])
     for _, part in rows.groupby(keys + (["group"] if attribute != "overall" else []), sort=False):
         part = part.sort_values("epsilon")
         first = part.iloc[0]
-        name = _label(first) + (f" · {first['group']}" if attribute != "overall" else "")
+        name = _label(first) + (f" · {escape(first['group'])}" if attribute != "overall" else "")
         figure.add_trace(
             go.Scatter(
                 x=part["epsilon"],
@@ -234,20 +270,29 @@ def examples_figure(bundle: AuditBundle, result: FamilyResult) -> go.Figure | No
     scale = np.maximum(np.abs(delta).reshape(len(delta), -1).max(axis=1), 1e-12)
     amplified = lo + (hi - lo) * (0.5 + 0.5 * delta / scale[:, None, None, None])
     tiles = np.stack([original, adversarial, amplified], axis=1).reshape(-1, *original.shape[1:])
-    figure = image_figure(image_grid(tiles, (lo, hi), n_columns=3, padding=_PADDING))
+    # a white band above each tile holds its caption, so no label covers an image
+    tiles = np.pad(tiles, ((0, 0), (0, 0), (_CAPTION_BAND, 0), (0, 0)), constant_values=hi)
+    grid = image_grid(tiles, (lo, hi), n_columns=3, padding=_PADDING)
     height, width = original.shape[2], original.shape[3]
-    for i, row in enumerate(result.tables.get("examples", [])[: len(original)]):
-        captions = (row.get("before"), row.get("after"), f"ε={row.get('epsilon', 0):.3g}")
-        for column, text in enumerate(captions):
-            figure.add_annotation(
-                x=column * (width + _PADDING),
-                y=i * (height + _PADDING),
-                text=str(text),
-                showarrow=False,
-                xanchor="left",
-                yanchor="top",
-                font={"size": 10, "color": "crimson"},
-            )
+    scale = max(1.0, MIN_TILE_PX / height)  # small images drawn at least MIN_TILE_PX tall
+    figure = image_figure(grid, height=int(grid.shape[0] * scale) + 20)
+    row_height = height + _CAPTION_BAND + _PADDING
+    annotations = [  # one layout call: plotly validates annotations added one by one slowly
+        {
+            "x": column * (width + _PADDING) + width / 2,
+            "y": i * row_height,
+            "text": escape(text),
+            "showarrow": False,
+            "xanchor": "center",
+            "yanchor": "top",
+            "font": {"size": 11, "color": "#1d1f23"},
+        }
+        for i, row in enumerate(result.tables.get("examples", [])[: len(original)])
+        for column, text in enumerate(
+            (row.get("before"), row.get("after"), f"ε={row.get('epsilon', 0):.3g}")
+        )
+    ]
+    figure.update_layout(annotations=annotations)
     return figure
 
 
