@@ -33,6 +33,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "group_labels": ".live",
         "groupings": ".live",
         "live_inputs": ".live",
+        "live_tests": ".live",
         "MEASURES": ".metrics",
         "METRICS": ".metrics",
         "anomaly_group_metrics": ".metrics",

@@ -9,12 +9,17 @@ function the audit called, on the very same inputs. This module does not import 
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from deepaudit.errors import parameter_error
 from deepaudit.results import FamilyResult
+
+#: The random stream of the group tables' bootstrap (``default_rng([sample_seed, 0])``).
+GROUP_STREAM = 0
 
 
 def groupings(result: FamilyResult) -> list[str]:
@@ -60,3 +65,50 @@ def live_inputs(
         "n_bins": int(result.metrics["n_bins"]),
         "class_names": result.metrics["class_names"],
     }
+
+
+def live_tests(
+    result: FamilyResult,
+    grouping: str,
+    threshold: float | None,
+    options: Mapping[str, Any] | None = None,
+    sample_seed: int = 0,
+) -> list[dict]:
+    """The disparity tests of ``grouping`` at ``threshold``, with their intervals and
+    verdicts, by the audit's own core (cells, bootstrap, simultaneous intervals over the
+    tests of every grouping, as audited; the one grading rule), on the samples the audit
+    saved. ``options``
+    are the audit's fairness settings (limits, resamples, confidence) and ``sample_seed``
+    the audit's: at the audit's threshold, the audit's own intervals and verdicts."""
+    from deepaudit.audit.fairness.classifier import GroupTables, audit_cells
+    from deepaudit.audit.fairness.config import FairnessConfig
+    from deepaudit.audit.fairness.grade import decide_tests
+    from deepaudit.audit.fairness.groups import Grouping
+    from deepaudit.audit.fairness.metrics import build_cells
+    from deepaudit.audit.fairness.simultaneous import with_test_intervals
+
+    if "errors" in result.arrays:
+        return []
+    known = {f.name for f in dataclasses.fields(FairnessConfig)}
+    given = {k: v for k, v in (options or {}).items() if k in known}
+    config = FairnessConfig(**{**given, "threshold": threshold})
+    from deepaudit.audit.fairness.metrics import TOP_LABEL
+
+    group_labels(result, grouping)  # an unknown grouping is refused, naming the known ones
+    class_names = list(result.metrics["class_names"])
+    binary = np.ndim(result.arrays["scores"]) == 1
+    classes = [class_names[-1]] if binary else [*class_names, TOP_LABEL]
+    labels = np.asarray(result.arrays["labels"])
+    scores = np.asarray(result.arrays["scores"], dtype=np.float64)
+    tables = GroupTables()
+    rng = np.random.default_rng([sample_seed, GROUP_STREAM])
+    for name in groupings(result):  # every grouping: the multiple comparison paid as audited
+        names, codes = np.unique(group_labels(result, name).astype(str), return_inverse=True)
+        cells = build_cells(labels, scores, codes, len(names), threshold, config.n_bins)
+        split = Grouping(name, tuple(name.split(" & ")), codes, [str(n) for n in names])
+        audit_cells(cells, split, classes, config, rng, tables)
+    rows = with_test_intervals(
+        tables.test_rows, tables.test_contrasts, config.correction, config.confidence
+    )
+    rows = [r for r in rows if r["grouping"] == grouping]
+    return decide_tests(rows, config)

@@ -25,6 +25,7 @@ from deepaudit.audit.fairness.groups import (
     make_groupings,
 )
 from deepaudit.audit.fairness.inputs import OVERALL
+from deepaudit.audit.fairness.live import GROUP_STREAM
 from deepaudit.audit.fairness.metrics import TOP_LABEL, build_cells
 from deepaudit.audit.fairness.result import FairnessResult
 from deepaudit.audit.fairness.simultaneous import with_test_intervals
@@ -34,7 +35,8 @@ from deepaudit.errors import parameter_error
 _OWNER = "FairnessConfig"
 
 # Independent random streams, so that switching one part off leaves the others' numbers.
-_GROUPS, _COUNTERFACTUAL, _IDENTITY, _COVERAGE, _SAVED = range(5)
+# The group tables' stream is shared with the dashboard, which redraws its resamples.
+_GROUPS, (_COUNTERFACTUAL, _IDENTITY, _COVERAGE, _SAVED) = GROUP_STREAM, range(1, 5)
 
 
 def applies_to(target: Target) -> str | None:

@@ -24,6 +24,7 @@ from deepaudit.audit.fairness import (
     group_metrics,
     groupings,
     live_inputs,
+    live_tests,
 )
 from deepaudit.audit.fairness.metrics import ANOMALY_METRICS, TOP_LABEL, TOP_LABEL_METRICS
 from deepaudit.audit.fairness.registry import list_metrics
@@ -161,7 +162,25 @@ def filter_to_grouping(section: Section, grouping: str) -> Section:
     )
 
 
-def _live_panel(result: FamilyResult, grouping: str, metric: str, min_size: int = 0) -> None:
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_tests(
+    run: str, grouping: str, threshold: float | None, options: dict, sample_seed: int, _result
+) -> pd.DataFrame:
+    """:func:`live_tests` as a table, cached per run, grouping and threshold (a slider
+    step back to a value seen is instant)."""
+    rows = live_tests(_result, grouping, threshold, options, sample_seed)
+    columns = ["check", "class", "statistic", "value", "low", "high", "threshold", "severity"]
+    frame = pd.DataFrame(rows)
+    return frame[[c for c in columns if c in frame.columns]] if len(frame) else frame
+
+
+def _live_panel(
+    result: FamilyResult,
+    grouping: str,
+    metric: str,
+    min_size: int = 0,
+    tests: tuple[str, dict, int] | None = None,
+) -> None:
     low, high, step, audited = threshold_range(result)
     autoencoder = "errors" in result.arrays
     multiclass = not autoencoder and np.ndim(result.arrays.get("scores")) == 2
@@ -234,6 +253,15 @@ def _live_panel(result: FamilyResult, grouping: str, metric: str, min_size: int 
     if not autoencoder:
         st.markdown("**Disparities at this threshold**")
         show_frame(disparities(frame), key="fairness-live-disparities")
+    if not autoencoder and tests is not None and not own_decision:
+        run, options, sample_seed = tests
+        st.markdown("**Disparity tests at this threshold: intervals and verdicts recomputed**")
+        table = cached_tests(run, grouping, float(threshold), options, sample_seed, result)
+        show_frame(table, key="fairness-live-tests")
+        st.caption(
+            "The audit's own tests at the new threshold: the same bootstrap resamples, "
+            "intervals simultaneous over every grouping, and the one grading rule."
+        )
 
 
 def _fmt(value: float) -> str:
@@ -241,9 +269,12 @@ def _fmt(value: float) -> str:
 
 
 def render() -> None:
-    _ref, bundle, result, section = family_on_screen("fairness", "Fairness")
-    options = (bundle.config.get("options") or {}).get("fairness") or {}
+    ref, bundle, result, section = family_on_screen("fairness", "Fairness")
+    options = dict((bundle.config.get("options") or {}).get("fairness") or {})
     min_size = int(options.get("min_group_size") or 0)
+    sample_seed = bundle.config.get("sample_seed")
+    sample_seed = int(bundle.config.get("seed") or 0) if sample_seed is None else int(sample_seed)
+    tests = (f"{ref.label}|{bundle.provenance.get('created_at')}", options, sample_seed)
     names = groupings(result)
     if names:
         left, right = st.columns(2)
@@ -255,7 +286,7 @@ def render() -> None:
         metrics = ANOMALY_METRICS if "errors" in result.arrays else list_metrics()
         metric = right.selectbox("Metric", list(metrics), key=widget_key(METRIC_KEY))
         st.subheader("Move the threshold")
-        _live_panel(result, grouping, metric, min_size)
+        _live_panel(result, grouping, metric, min_size, tests)
         section = filter_to_grouping(section, grouping)
     mitigation = [i for i in section.items if any(w in i.key for w in MITIGATION_WORDS)]
     st.subheader("As audited")

@@ -10,7 +10,7 @@ from torch import nn
 
 import deepaudit as da
 from deepaudit.audit.fairness.grade import pair_text
-from tests.audit.fairness.fairness_toys import audit, finding
+from tests.audit.fairness.fairness_toys import audit, finding, group_target
 
 FAST = {"counterfactual": False, "mitigation": False, "n_bootstrap": 200}
 
@@ -100,3 +100,20 @@ def test_equal_groups_are_said_to_be_equal():
     assert pair_text({**unequal, "value": 1.0, "statistic": "x ratio"}) == "all groups equal"
     # A ratio of 0 is the most unequal there is.
     assert pair_text({**unequal, "value": 0.0, "statistic": "x ratio"}) == "a vs b"
+
+
+def test_live_tests_at_the_audits_threshold_are_the_audits_tests_and_move_with_it():
+    from deepaudit.audit.fairness import live_tests
+
+    target = group_target(3, n=1500, group_weight=1.0)
+    result = audit(target, sample_seed=5, n_bootstrap=200)["fairness"]
+    options = {"n_bootstrap": 200}
+    live = live_tests(result, "group", result.metrics.get("threshold"), options, sample_seed=5)
+    audited = [r for r in result.tables["disparity_tests"] if r["grouping"] == "group"]
+    assert [r["check"] for r in live] == [r["check"] for r in audited]
+    for mine, theirs in zip(live, audited, strict=True):  # the same resamples, exactly
+        for key in ("value", "low", "high", "severity"):
+            assert mine[key] == theirs[key], (mine["check"], key)
+    moved = live_tests(result, "group", 0.9, options, sample_seed=5)
+    assert [r["value"] for r in moved] != [r["value"] for r in live]
+    assert all(r["low"] <= r["value"] <= r["high"] for r in moved if r["value"] == r["value"])
