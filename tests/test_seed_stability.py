@@ -16,7 +16,6 @@ import deepaudit as da
 from deepaudit.cli import DEMO_SAMPLES, _applicable_families
 from deepaudit.models import get_model_spec, list_models, load_model
 
-
 #: Three methods each model's modality takes (text has no saliency or GradientSHAP).
 METHODS = {
     "image": ["integrated_gradients", "saliency", "gradient_shap"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
 
@@ -83,8 +84,15 @@ def _run_family(family: Family, target: Target, config: AuditConfig) -> FamilyRe
     return result
 
 
-def run_audit(target: Target, config: AuditConfig | None = None) -> AuditBundle:
+def run_audit(
+    target: Target,
+    config: AuditConfig | None = None,
+    on_progress: Callable[[int, int, str], None] | None = None,
+) -> AuditBundle:
     """Audit ``target`` with the families in ``config`` and return the results.
+
+    ``on_progress(done, total, family)`` is called before each family runs and once at
+    the end (``family=""``), so a page or a notebook can show where the audit is.
 
     Every family is checked against the target before any of them runs, so a family
     that cannot apply fails fast. Each family's seconds and model evaluations are
@@ -132,9 +140,13 @@ def run_audit(target: Target, config: AuditConfig | None = None) -> AuditBundle:
     try:
         with use_engine(engine):
             bar = tqdm(families, desc=target.name, unit="family", disable=not config.progress)
-            for family in bar:
+            for i, family in enumerate(bar):
                 bar.set_postfix_str(family.name)
+                if on_progress is not None:
+                    on_progress(i, len(families), family.name)
                 results[family.name] = _run_family(family, target, config)
+            if on_progress is not None:
+                on_progress(len(families), len(families), "")
     finally:
         engine.close()
 

@@ -111,8 +111,11 @@ def audit_reference_model(
     max_samples: int | None = DEMO_MAX_SAMPLES,
     options: dict | None = None,
     write_html: bool = True,
+    on_progress: Callable[[int, int, str], None] | None = None,
 ) -> AuditBundle:
     """Audit the reference model ``name`` and save the run folder ``out``, as the CLI does.
+
+    ``on_progress`` is :func:`deepaudit.run_audit`'s (before each family, and at the end).
 
     ``families=None`` runs every applicable family. The HTML report is written beside the
     bundle when ``write_html`` and the reports part is installed.
@@ -130,7 +133,7 @@ def audit_reference_model(
         output_dir=Path(out),
         progress=False,
     )
-    bundle = run_audit(target, config)
+    bundle = run_audit(target, config, on_progress=on_progress)
     if write_html:
         write_html_report(Path(out))
     return bundle

@@ -108,7 +108,7 @@ def runs_root(
             text_target,
             "text",
             out,
-            families=["overview", "explain"],
+            families=["overview", "explain", "robustness"],
             methods=["integrated_gradients", "occlusion"],
         )
         # Training samples (for the memorisation search) and the class of each real one.

@@ -290,3 +290,16 @@ def test_the_intersection_heat_map_shows_counts_and_greys_small_cells():
     assert list(trace.y) == ["f", "m"] and list(trace.x) == ["0", "1"]
     assert np.isnan(z[0, 1]) and z[0, 0] == 0.6  # 5 samples: greyed, no colour
     assert trace.text[0][1] == "n=5 (too few)" and trace.text[1][1] == "0.450<br>n=25"
+
+
+def test_text_robustness_opens_on_word_substitution_with_whole_texts(runs_root, run_paths):
+    at = on_page(runs_root, "robustness", "text")
+    assert not at.exception
+    result = da.load_bundle(run_paths["text"])["robustness"]
+    attacks = {r["attack"] for r in result.tables["curve"]}
+    assert "word substitution" in attacks
+    assert at.selectbox(key="robustness.attack|text").value.startswith("word substitution")
+    examples = [e for e in result.tables.get("examples", []) if "text_before" in e]
+    shown = [t.value for t in at.text]
+    for e in examples[: len([s for s in shown if s.startswith("before:")])]:
+        assert f"before: {e['text_before']}\nafter:  {e['text_after']}" in shown

@@ -62,7 +62,7 @@ def test_the_findings_page_shows_each_audits_issues_first(app, run_paths):
     assert [h.value for h in app.subheader][:2] == ["Issues", "Every check"]
     labels = [e.label for e in app.expander]
     n_open = 0
-    for name, path in sorted(run_paths.items()):
+    for _, path in sorted(run_paths.items()):
         bundle = da.load_bundle(path)
         open_issues = [i for i in bundle.issues if i.severity != "pass"]
         n_open += len(open_issues)
@@ -144,10 +144,36 @@ def test_compare_puts_two_runs_side_by_side(app, run_paths):
         left, right, "overview", ("tabular (left)", "tabular-seed1 (right)")
     )
     assert _has_frame(app, table)
+    from deepaudit.dashboard.screens.compare import findings_side_by_side
+
+    assert _has_frame(app, findings_side_by_side(left, right))
     acc = table.set_index("metric").loc["accuracy"]
     assert acc["difference"] == pytest.approx(
         right["overview"].metrics["accuracy"] - left["overview"].metrics["accuracy"]
     )
+
+
+def test_compare_gives_each_findings_signed_difference_with_an_interval():
+    from deepaudit.dashboard.screens.compare import findings_side_by_side
+    from deepaudit.results import Evidence, FamilyResult, Finding
+
+    def bundle(value, interval, severity):
+        finding = Finding(
+            "overview", "accuracy", severity, "Accuracy.", Evidence("acc", value, interval)
+        )
+        result = FamilyResult("overview", findings=[finding])
+        return da.AuditBundle(target={}, provenance={}, config={}, families={"overview": result})
+
+    frame = findings_side_by_side(
+        bundle(0.80, (0.77, 0.83), "pass"), bundle(0.70, (0.66, 0.74), "fail")
+    )
+    row = frame.iloc[0]
+    assert (row["finding"], row["left"], row["right"], row["changed"]) == (
+        "overview.accuracy", "pass", "fail", True,
+    )  # fmt: skip
+    half = (0.03**2 + 0.04**2) ** 0.5  # 0.05
+    assert row["right − left"] == f"{-0.1:+.3g} [{-0.1 - half:+.3g}, {-0.1 + half:+.3g}]"
+    assert row["right − left"] == "-0.1 [-0.15, -0.05]"
 
 
 def test_compare_needs_two_runs(run_paths):

@@ -61,3 +61,29 @@ def test_first_start_audits_the_reference_models_then_reads_them(tmp_path):
     again = make_app([], **{state.RUNS_ROOT_KEY: str(root), state.BOOTSTRAP_KEY: bootstrap}).run()
     assert (root / "autoencoder" / "bundle.json").stat().st_mtime_ns == stamp  # not audited again
     assert again.sidebar.selectbox(key=state.CURRENT_KEY).options == ["autoencoder"]
+
+
+def test_an_audit_job_runs_on_its_own_and_writes_its_report(tmp_path):
+    from deepaudit.dashboard.jobs import JOBS, start_job
+
+    out = str(tmp_path / "ae")
+    seen = []
+    job = start_job("autoencoder", out, ["overview"], seed=2, max_samples=120)
+    assert start_job("autoencoder", out, ["overview"]) is job or job.finished.is_set()
+    while not job.finished.wait(timeout=0.05):
+        seen.append((job.done, job.stage))
+    assert job.error is None, job.error
+    assert job.stage == "done" and job.fraction == 1.0 and JOBS[out] is job
+    # no page followed it: the bundle and the report are written all the same
+    bundle = da.load_bundle(out)
+    assert bundle.provenance["seed"] == 2 and bundle.target["n_samples"] == 120
+    assert (tmp_path / "ae" / "report.html").is_file()
+    assert all(0 <= done <= job.total for done, _ in seen)
+
+
+def test_a_failing_audit_job_says_why_and_ends(tmp_path):
+    from deepaudit.dashboard.jobs import start_job
+
+    job = start_job("no-such-model", str(tmp_path / "x"), ["overview"])
+    assert job.finished.wait(timeout=30)
+    assert job.stage == "failed" and "no-such-model" in job.error

@@ -39,6 +39,50 @@ def metrics_side_by_side(
     return table.reset_index(names="metric")
 
 
+def findings_side_by_side(left: AuditBundle, right: AuditBundle) -> pd.DataFrame:
+    """Every finding of either run by its stable id: both severities, both values, and
+    right minus left with its sign and an interval (each side's interval half-width
+    combined as independent normal errors: sqrt(a² + b²)); changed severities first."""
+    import math
+
+    def by_id(bundle: AuditBundle) -> dict:
+        return {f.id: f for f in bundle.findings}
+
+    a, b = by_id(left), by_id(right)
+    rows = []
+    for key in list(dict.fromkeys([*a, *b])):
+        fa, fb = a.get(key), b.get(key)
+        va = fa.evidence.value if fa is not None else None
+        vb = fb.evidence.value if fb is not None else None
+        difference = ""
+        if isinstance(va, int | float) and isinstance(vb, int | float):
+            d = float(vb) - float(va)
+            widths = [
+                (f.evidence.interval[1] - f.evidence.interval[0]) / 2
+                for f in (fa, fb)
+                if f.evidence.interval is not None
+            ]
+            difference = f"{d:+.3g}"
+            if len(widths) == 2 and all(math.isfinite(w) for w in widths):
+                half = math.hypot(*widths)
+                difference += f" [{d - half:+.3g}, {d + half:+.3g}]"
+        rows.append(
+            {
+                "finding": key,
+                "left": fa.severity if fa is not None else "—",
+                "right": fb.severity if fb is not None else "—",
+                "left value": va,
+                "right value": vb,
+                "right − left": difference,
+                "changed": (fa.severity if fa else None) != (fb.severity if fb else None),
+            }
+        )
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    return frame.sort_values("changed", ascending=False, kind="stable").reset_index(drop=True)
+
+
 def render() -> None:
     st.title("Compare two runs")
     refs, _ = state.run_refs()
@@ -58,6 +102,12 @@ def render() -> None:
     pair = {left: bundles[left], right: bundles[right]}
     st.subheader("Findings")
     show_frame(grid_frame(pair).T.reset_index(names="family"), key="compare-grid")
+    st.markdown("**Each finding, left and right** (changed severities first)")
+    show_frame(findings_side_by_side(bundles[left], bundles[right]), key="compare-findings")
+    st.caption(
+        "right − left with its sign; the interval combines the two runs' intervals as "
+        "independent errors (their half-widths added in quadrature)."
+    )
     families = list(bundles[left].families)
     families += [f for f in bundles[right].families if f not in families]
     family = st.selectbox("Family", families, key=FAMILY_KEY)

@@ -97,7 +97,13 @@ def render() -> None:
     value = "accuracy" if "accuracy" in curve else "success_rate"  # autoencoders: evasion
     left, right = st.columns(2)
     attacks = list(dict.fromkeys(curve["attack_norm"]))
-    attack = left.selectbox("Attack and norm", attacks, key=widget_key(ATTACK_KEY))
+    words = [i for i, a in enumerate(attacks) if a.startswith("word substitution")]
+    attack = left.selectbox(
+        "Attack and norm",
+        attacks,
+        index=words[0] if words else 0,  # text opens on what a reader can read: words
+        key=widget_key(ATTACK_KEY),
+    )
     attributes = list(dict.fromkeys(curve["attribute"].astype(str)))
     attributes = [a for a in attributes if a != OVERALL]
     attribute = right.selectbox(
@@ -131,8 +137,10 @@ def render() -> None:
     if examples.empty:
         st.info("No saved adversarial example breaks the model within this ε.")
     else:
-        for line in example_lines(examples):
+        for line, (_, row) in zip(example_lines(examples), examples.iterrows(), strict=True):
             st.markdown("- " + md_escape(line))
+            if isinstance(row.get("text_before"), str):  # the whole text, before and after
+                st.text(f"before: {row['text_before']}\nafter:  {row.get('text_after', '')}")
         pictures = examples_figure(bundle, examples_result(result, examples))
         if pictures is not None:
             st.plotly_chart(pictures, key="robustness-examples")

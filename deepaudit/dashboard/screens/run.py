@@ -3,21 +3,14 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
-from pathlib import Path
 
 import streamlit as st
 
 from deepaudit.dashboard import state
+from deepaudit.dashboard.jobs import JOBS, AuditJob, start_job
 from deepaudit.dashboard.render import md_escape
-from deepaudit.dashboard.runs import (
-    DEMO_MAX_SAMPLES,
-    applicable_families,
-    audit_reference_model,
-    write_html_report,
-)
-from deepaudit.errors import DeepAuditError
+from deepaudit.dashboard.runs import DEMO_MAX_SAMPLES, applicable_families
 
 MODEL_KEY = "run.model"
 FAMILIES_KEY = "run.families"
@@ -26,6 +19,7 @@ SEED_KEY = "run.seed"
 OUT_KEY = "run.out"
 START_KEY = "run.start"
 LAST_KEY = "run.last"
+JOB_KEY = "run.job"
 
 
 @st.cache_resource(show_spinner=False)
@@ -68,38 +62,34 @@ def render() -> None:
     )
     seed = cols[1].number_input("Seed", min_value=0, value=0, step=1, key=SEED_KEY)
     out = st.text_input("Save to", value=default_out(model), key=f"{OUT_KEY}.{model}")
-    if not st.button("Start the audit", type="primary", key=START_KEY, disabled=not chosen):
+    if st.button("Start the audit", type="primary", key=START_KEY, disabled=not chosen):
+        job = start_job(model, out, chosen, seed=int(seed), max_samples=int(max_samples))
+        st.session_state[JOB_KEY] = job.out
+    job = JOBS.get(st.session_state.get(JOB_KEY, ""))
+    if job is not None:
+        follow(job)
+
+
+def follow(job: AuditJob) -> None:
+    """Draw the job's progress (the family running, then the report) until it ends. The
+    job runs in its own thread: leaving the page stops this drawing, not the audit, and
+    coming back shows where it is."""
+    st.caption(
+        f"Families: {', '.join(job.families)}; at most {job.max_samples or 0:,} samples; "
+        f"seed {job.seed}. The audit runs on if you leave this page; its report is written "
+        "when it ends."
+    )
+    bar = st.progress(job.fraction, text=f"Auditing {job.model}: {job.stage}")
+    while not job.finished.wait(timeout=0.5):
+        bar.progress(job.fraction, text=f"Auditing {job.model}: {job.stage}")
+    del st.session_state[JOB_KEY]
+    if job.error is not None:
+        bar.progress(1.0, text="The audit failed")
+        st.error(md_escape(job.error))
         return
-    bar = st.progress(0.0, text=f"Loading {model}…")
-    started = time.perf_counter()
-    with st.status(f"Auditing {md_escape(model)}", expanded=True) as status:
-        try:
-            st.write(
-                f"Families: {', '.join(chosen)}; at most {int(max_samples):,} samples; seed {int(seed)}."
-            )
-            bar.progress(0.2, text=f"Running {len(chosen)} audit families on {model}…")
-            audit_reference_model(
-                model,
-                Path(out),
-                families=chosen,
-                seed=int(seed),
-                max_samples=int(max_samples),
-                write_html=False,
-            )
-            bar.progress(0.8, text="Writing the HTML report…")
-            write_html_report(Path(out))
-        except DeepAuditError as exc:
-            status.update(label="The audit failed", state="error")
-            st.error(str(exc))
-            return
-        bar.progress(1.0, text=f"Done in {time.perf_counter() - started:.1f} s.")
-        status.update(label=f"Saved to {out}", state="complete", expanded=False)
-    st.session_state[LAST_KEY] = {
-        "model": model,
-        "out": out,
-        "seconds": time.perf_counter() - started,
-    }
-    state.add_run(out)
+    bar.progress(1.0, text=f"Done in {job.seconds:.1f} s.")
+    st.session_state[LAST_KEY] = {"model": job.model, "out": job.out, "seconds": job.seconds}
+    state.add_run(job.out)
     st.rerun()
 
 
