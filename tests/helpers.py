@@ -53,3 +53,23 @@ def evidence_mismatches(bundle) -> list[str]:
 
 
 __all__ += ["evidence_mismatches"]
+
+
+def demo_audits(seed: int = 0):
+    """``(name, bundle)`` of every demo model audited as ``deepaudit demo`` does."""
+    import deepaudit as da
+    from deepaudit.cli import DEMO_SAMPLES, _applicable_families
+    from deepaudit.models import get_model_spec, list_models, load_model
+
+    for name in [n for n in list_models() if get_model_spec(n).demo]:
+        target = load_model(name, device="cpu")
+        config = da.AuditConfig(
+            families=_applicable_families(target, None),
+            seed=seed,
+            max_samples=DEMO_SAMPLES,
+            progress=False,
+        )
+        yield name, da.run_audit(target, config)
+
+
+__all__ += ["demo_audits"]

@@ -7,7 +7,7 @@ import pytest
 
 import deepaudit as da
 from deepaudit.cli import _applicable_families
-from tests.helpers import evidence_mismatches
+from tests.helpers import demo_audits, evidence_mismatches
 
 FAST = {
     "explain": {"n_samples": 6, "progress": False},
@@ -47,14 +47,5 @@ def test_the_check_finds_a_finding_graded_on_other_numbers(tabular_target):
 
 @pytest.mark.slow
 def test_every_finding_of_the_demo_cites_its_results_own_number():
-    from deepaudit.cli import DEMO_SAMPLES
-    from deepaudit.models import get_model_spec, list_models, load_model
-
-    for name in [n for n in list_models() if get_model_spec(n).demo]:
-        target = load_model(name, device="cpu")
-        config = da.AuditConfig(
-            families=_applicable_families(target, None),
-            max_samples=DEMO_SAMPLES,
-            progress=False,
-        )
-        assert evidence_mismatches(da.run_audit(target, config)) == [], name
+    for name, bundle in demo_audits():
+        assert evidence_mismatches(bundle) == [], name

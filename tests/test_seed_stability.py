@@ -13,8 +13,8 @@ import collections
 import pytest
 
 import deepaudit as da
-from deepaudit.cli import DEMO_SAMPLES, _applicable_families
-from deepaudit.models import get_model_spec, list_models, load_model
+from deepaudit.models import load_model
+from tests.helpers import demo_audits
 
 #: Three methods each model's modality takes (text has no saliency or GradientSHAP).
 METHODS = {
@@ -47,16 +47,9 @@ def test_the_randomisation_check_gives_one_verdict_over_twenty_seeds(name):
 def demo_verdicts(seed: int) -> dict[str, str]:
     """Finding id -> severity over the demo's models, as ``deepaudit demo`` audits them."""
     verdicts = {}
-    for name in [n for n in list_models() if get_model_spec(n).demo]:
-        target = load_model(name, device="cpu")
-        config = da.AuditConfig(
-            families=_applicable_families(target, None),
-            seed=seed,
-            max_samples=DEMO_SAMPLES,
-            progress=False,
-        )
+    for name, bundle in demo_audits(seed):
         seen: collections.Counter = collections.Counter()
-        for result in da.run_audit(target, config).families.values():
+        for result in bundle.families.values():
             for finding in result.findings:  # in the order each family measures them
                 key = f"{name}:{finding.id}"
                 seen[key] += 1

@@ -61,6 +61,14 @@ class Visit:
         else:  # nothing leaves the machine, and the test sees that something tried
             route.abort()
 
+    def wait_drawn(self) -> None:
+        """Figures are drawn near the screen first, the rest just after the load event."""
+        self.page.wait_for_function(
+            """() => Array.from(document.querySelectorAll("div.plot"))
+                .every(d => d.classList.contains("js-plotly-plot") || d.textContent !== "")""",
+            timeout=60_000,
+        )
+
     def close(self) -> None:
         self.page.close()
 
@@ -94,6 +102,7 @@ def test_a_report_in_chromium_draws_runs_nothing_planted_and_stays_offline(
     report = write_report(saved(planted_bundle))
     page = visit(report)
     # every figure drew: the confusion matrix, the reliability diagram, the planted bars
+    page.wait_drawn()
     drawn = page.page.evaluate(DRAWN)
     assert len(drawn) == 3 and all(drawn), drawn
     # nothing but the file itself was requested; no element points at another host
@@ -135,6 +144,7 @@ def test_a_report_in_chromium_draws_runs_nothing_planted_and_stays_offline(
 def test_autoencoder_and_generator_reports_draw_offline(which, request, saved, visit):
     report = write_report(saved(request.getfixturevalue(which)))
     page = visit(report)
+    page.wait_drawn()
     drawn = page.page.evaluate(DRAWN)
     assert len(drawn) == 1 and all(drawn), drawn  # the error histogram / the sample grid
     assert page.problems == []

@@ -130,28 +130,55 @@ def audit_cells(
             lowest, highest = extreme_groups(
                 rates[_first_metric(measure)][c], eligible, grouping.names
             )
-            row = {
-                "grouping": grouping.name,
-                "class": class_name,
-                "check": check,
-                "statistic": f"{measure} {stat}",
-                "value": value,
-                "low": float("nan"),
-                "high": float("nan"),
-                "threshold": float(getattr(options, threshold_name)),
-                "higher_is_worse": higher_is_worse,
-                "lowest_group": lowest,
-                "highest_group": highest,
-                "n_groups": int(eligible.sum()),
-                "limit": threshold_name,
-                "attributes": grouping.name.count(" & ") + 1,
-            }
+            row = disparity_test_row(
+                grouping.name,
+                class_name,
+                check,
+                f"{measure} {stat}",
+                value,
+                options,
+                threshold_name,
+                higher_is_worse,
+                (lowest, highest),
+                int(eligible.sum()),
+            )
             if measure == "demographic_parity" and lowest is not None:
                 names = list(grouping.names)
                 gap = float(base_rates[names.index(highest)] - base_rates[names.index(lowest)])
                 row["base_rate_gap"] = gap
             tables.test_rows.append(row)
             tables.test_contrasts.append(sets[c, measure, stat])
+
+
+def disparity_test_row(
+    grouping: str,
+    class_name: str,
+    check: str,
+    statistic: str,
+    value: float,
+    options: FairnessConfig,
+    threshold_name: str,
+    higher_is_worse: bool,
+    extremes: tuple[str | None, str | None],
+    n_groups: int,
+) -> dict:
+    """One disparity test before its interval is set (``low``/``high`` NaN)."""
+    return {
+        "grouping": grouping,
+        "class": class_name,
+        "check": check,
+        "statistic": statistic,
+        "value": value,
+        "low": float("nan"),
+        "high": float("nan"),
+        "threshold": float(getattr(options, threshold_name)),
+        "higher_is_worse": higher_is_worse,
+        "lowest_group": extremes[0],
+        "highest_group": extremes[1],
+        "n_groups": n_groups,
+        "limit": threshold_name,
+        "attributes": grouping.count(" & ") + 1,
+    }
 
 
 def _interval(found: Contrasts, value: float, confidence: float) -> tuple[float, float]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
+from deepaudit.audit.fairness.classifier import disparity_test_row
 from deepaudit.audit.fairness.config import FairnessConfig
 from deepaudit.audit.fairness.groups import Grouping, LevelGrouping
 from deepaudit.audit.fairness.inputs import OVERALL
@@ -271,21 +272,17 @@ def audit_anomaly_grouping(
             eligible,
         )
         tables.test_rows.append(
-            {
-                "grouping": grouping.name,
-                "class": "",
-                "check": check,
-                "statistic": f"flag rate {stat}",
-                "value": float(point[stat]),
-                "low": float("nan"),
-                "high": float("nan"),
-                "threshold": float(getattr(options, threshold_name)),
-                "higher_is_worse": higher_is_worse,
-                "lowest_group": lowest,
-                "highest_group": highest,
-                "n_groups": int(eligible.sum()),
-                "limit": threshold_name,
-                "attributes": grouping.name.count(" & ") + 1,
-            }
+            disparity_test_row(
+                grouping.name,
+                "",
+                check,
+                f"flag rate {stat}",
+                float(point[stat]),
+                options,
+                threshold_name,
+                higher_is_worse,
+                (lowest, highest),
+                int(eligible.sum()),
+            )
         )
         tables.test_contrasts.append(found)

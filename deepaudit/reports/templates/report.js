@@ -4,8 +4,11 @@
   var config = { displaylogo: false, responsive: true, showLink: false, showSendToCloud: false,
     showEditInChartStudio: false, toImageButtonOptions: { format: "png" } };
   var plots = document.querySelectorAll("div.plot[data-figure]");
-  for (var i = 0; i < plots.length; i++) {
-    var div = plots[i];
+  // Figures are drawn as they come near the screen, and the rest one by one once the page
+  // has loaded: the first screen (verdict and issues) does not wait for a dozen plots.
+  function draw(div) {
+    if (div.hasAttribute("data-drawn")) { return; }
+    div.setAttribute("data-drawn", "");
     try {
       var spec = JSON.parse(document.getElementById(div.getAttribute("data-figure")).textContent);
       var layout = spec.layout || {};
@@ -18,6 +21,28 @@
       console.error(error);
     }
   }
+  function drawAll() {
+    for (var i = 0; i < plots.length; i++) { draw(plots[i]); }
+  }
+  var observer = null;
+  if ("IntersectionObserver" in window) {
+    observer = new IntersectionObserver(function (entries) {
+      for (var e = 0; e < entries.length; e++) {
+        if (entries[e].isIntersecting) {
+          observer.unobserve(entries[e].target);
+          draw(entries[e].target);
+        }
+      }
+    }, { rootMargin: "800px 0px" });
+    for (var o = 0; o < plots.length; o++) { observer.observe(plots[o]); }
+  }
+  var next = 0;
+  function drawNext() {
+    while (next < plots.length && plots[next].hasAttribute("data-drawn")) { next++; }
+    if (next < plots.length) { draw(plots[next]); setTimeout(drawNext, 0); }
+  }
+  window.addEventListener("load", function () { setTimeout(drawNext, 0); });
+  if (observer === null) { drawAll(); }
   function resizeAll() {
     var drawn = document.querySelectorAll(".js-plotly-plot");
     for (var j = 0; j < drawn.length; j++) { Plotly.Plots.resize(drawn[j]); }
@@ -37,6 +62,7 @@
   // Print opens what is folded, except the parts marked to stay folded (model card, settings).
   var reopened = [];
   window.addEventListener("beforeprint", function () {
+    drawAll();
     var details = document.querySelectorAll("details");
     for (var k = 0; k < details.length; k++) {
       var inside = details[k].closest(".print-collapsed");
