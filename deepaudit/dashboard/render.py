@@ -39,7 +39,9 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
 def md_escape(text: object) -> str:
     """``text`` with every markdown (and streamlit directive) character backslash-escaped,
     so a group name or a message from a bundle is shown as it is."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+    from deepaudit.reports.findings import defuse_links
+
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", defuse_links(str(text)))
 
 
 def severity_label(severity: str | None, count: int | None = None) -> str:
@@ -53,6 +55,14 @@ def severity_badge(severity: str | None) -> str:
     """A coloured markdown badge holding the severity's word."""
     colour = SEVERITY_COLOUR.get(severity, "gray")
     return f":{colour}-badge[{SEVERITY_ICON.get(severity, SEVERITY_ICON[None])} {severity_label(severity)}]"
+
+
+def show_figure(figure, *, key: str | None = None) -> None:
+    """A plotly figure with every label made inert (no link or style from data can reach
+    the page: :func:`deepaudit.reports.views.base.inert`)."""
+    from deepaudit.reports.views.base import inert_figure
+
+    st.plotly_chart(inert_figure(figure), key=key, config={"displaylogo": False})
 
 
 def show_frame(frame: pd.DataFrame, *, key: str | None = None, height: int | str = "auto") -> None:
@@ -74,7 +84,7 @@ def render_item(item: View, *, prefix: str, family: str) -> None:
             st.caption(md_escape(item.caption))
     elif isinstance(item, FigureView):
         st.markdown(f"**{md_escape(item.title)}**")
-        st.plotly_chart(item.figure, key=key, config={"displaylogo": False})
+        show_figure(item.figure, key=key)
         if item.caption:
             st.caption(md_escape(item.caption))
     elif isinstance(item, TextView):

@@ -15,6 +15,8 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
+from deepaudit.reports.views.base import inert
+
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
@@ -58,7 +60,8 @@ class FigureStore:
         self._templates: dict[str, int] = {}
 
     def add(self, figure: go.Figure, element_id: str) -> str:
-        """Store ``figure``; return the id of the ``<script>`` block that holds it."""
+        """Store ``figure``, every label made inert (:func:`inert`); return the id of the
+        ``<script>`` block that holds it."""
         spec = json.loads(figure.to_json())  # plotly's encoder: numpy arrays, dates, NaN
         layout = spec.setdefault("layout", {})
         template = layout.pop("template", None)
@@ -66,7 +69,7 @@ class FigureStore:
         if template is not None:
             key = json.dumps(template, sort_keys=True)
             index = self._templates.setdefault(key, len(self._templates))
-        payload = {"data": spec.get("data", []), "layout": layout, "template": index}
+        payload = {"data": inert(spec.get("data", [])), "layout": inert(layout), "template": index}
         script_id = f"figure-data-{len(self.figures)}"
         self.figures.append((script_id, script_json(_finite(payload))))
         return script_id

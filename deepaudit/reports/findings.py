@@ -163,10 +163,23 @@ def format_number(value: Any, digits: int = 4) -> str:
 
 
 def md_escape(value: Any) -> str:
-    """Escape a string from data for a Markdown table cell (GitHub-flavoured)."""
-    text = " ".join(str(value).split())
+    """Escape a string from data for a Markdown table cell (GitHub-flavoured): no
+    formatting, no HTML, and no autolink, mention or reference (:func:`defuse_links`)."""
+    text = defuse_links(" ".join(str(value).split()))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+#: What GitHub-flavoured Markdown turns into a link or a ping by itself: a scheme's
+#: ``://``, ``www.``, ``@name`` (and e-mail addresses), ``#123`` references.
+_AUTOLINKS = re.compile(r"(?i)(?<=\w)(:)(?=//)|(?<=\bwww)(\.)|(@)|(#)(?=\w)")
+WORD_JOINER = "\u2060"
+
+
+def defuse_links(text: str) -> str:
+    """``text`` with an invisible word joiner after each character that would start an
+    autolink, a mention or a reference, so a renderer shows it as plain text."""
+    return _AUTOLINKS.sub(lambda m: m.group(0) + WORD_JOINER, text)
 
 
 def _strict(value: Any) -> Any:

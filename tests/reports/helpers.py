@@ -26,6 +26,8 @@ from deepaudit.results import Evidence, FamilyResult, Finding
 PLANTED_FEATURE = "<script>window.__pwned='feature'</script>"
 PLANTED_GROUP = '"><img src=x onerror="window.__pwned=\'group\'">'
 PLANTED_CLASS = "</script><script>window.__pwned='class'</script>"
+#: A label that plotly would draw as a link to another host, were it not made inert.
+PLANTED_LINK = '<a href="http://host.invalid/x">sex</a>'
 PLANTED = (PLANTED_FEATURE, PLANTED_GROUP, PLANTED_CLASS)
 
 
@@ -86,9 +88,12 @@ def planted_view(bundle, result) -> Section:
             x=[escape(g) for g in rows["group"]],
             y=rows["rate"],
             hovertext=[PLANTED_FEATURE, PLANTED_CLASS],  # raw on purpose: the embed must hold
+            name=PLANTED_LINK,  # raw on purpose: a view that forgot to escape
+            showlegend=True,
         )
     )
     figure.update_layout(title={"text": escape(PLANTED_FEATURE)}, height=300)
+    figure.update_layout(annotations=[{"text": PLANTED_LINK, "x": 0, "y": 0.5}])
     return Section(
         family="planted",
         title=f"Planted {PLANTED_FEATURE}",

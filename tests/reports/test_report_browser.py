@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 
 from deepaudit.reports import write_findings, write_index, write_report
-from tests.reports.helpers import PLANTED_CLASS, PLANTED_FEATURE, PLANTED_GROUP, find_chromium
+from tests.reports.helpers import (
+    PLANTED_CLASS,
+    PLANTED_FEATURE,
+    PLANTED_GROUP,
+    PLANTED_LINK,
+    find_chromium,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -108,6 +114,13 @@ def test_a_report_in_chromium_draws_runs_nothing_planted_and_stays_offline(
     # nothing but the file itself was requested; no element points at another host
     assert page.requests == [report.resolve().as_uri()]
     assert page.page.evaluate(EXTERNAL) == []
+    # a label from data that plotly would draw as a link is drawn as text
+    assert page.page.evaluate("() => document.querySelectorAll('svg a').length") == 0
+    legend = page.page.evaluate(
+        "() => Array.from(document.querySelectorAll('#planted-bars .legendtext'))"
+        ".map(t => t.textContent)"
+    )
+    assert PLANTED_LINK in legend
     # the planted markup did not run, and reads as written
     assert page.page.evaluate("() => window.__pwned === undefined")
     text = page.page.inner_text("body")

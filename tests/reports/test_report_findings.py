@@ -97,8 +97,8 @@ def test_markdown_escapes_what_would_format_link_or_inject(planted_bundle):
     hostile = "a | b [click](https://x.org) *bold* `code` ~~gone~~ \\ end\nnext"
     escaped = md_escape(hostile)
     assert "\n" not in escaped
-    assert escaped == (
-        "a \\| b \\[click\\](https://x.org) \\*bold\\* \\`code\\` \\~\\~gone\\~\\~ \\\\ end next"
+    assert escaped == (  # the bare URL left would autolink: a word joiner breaks it
+        "a \\| b \\[click\\](https:\u2060//x.org) \\*bold\\* \\`code\\` \\~\\~gone\\~\\~ \\\\ end next"
     )
     # every row keeps its five cells: no planted "|" splits one
     for line in text.splitlines():
@@ -127,3 +127,18 @@ def test_write_findings_writes_both_files(classifier_bundle, tmp_path):
 )  # fmt: skip
 def test_format_number(value, shown):
     assert format_number(value) == shown
+
+
+def test_markdown_from_data_makes_no_link_mention_or_reference():
+    from deepaudit.reports.findings import WORD_JOINER, md_escape
+
+    text = "see http://host.example/x, www.host.example, @octocat, a@b.com and #12"
+    escaped = md_escape(text)
+    for live in ("http://", "www.h", "@o", "@b", "#1"):
+        assert live not in escaped, live
+    assert escaped.replace(WORD_JOINER, "") == text  # it reads the same
+    from deepaudit.dashboard.render import md_escape as dashboard_escape
+
+    shown = dashboard_escape(text)
+    for live in ("http://", "http\\://", "www.h", "www\\.h", "@o", "#1"):
+        assert live not in shown, live

@@ -283,3 +283,16 @@ def test_a_broken_view_costs_its_section_its_figures_not_the_report(planted_bund
     groups = parser.table_rows(anchor("planted", "groups") + "-table")  # the generic view
     assert [float(r["Rate"]["exact"]) for r in groups] == [0.5, 0.25]
     assert html.count('<div class="plot"') == 2  # overview's figures are still drawn
+
+
+def test_figure_labels_from_data_are_inert_in_the_embedded_json(planted_bundle):
+    from deepaudit.reports.views.base import inert
+    from tests.reports.helpers import PLANTED_LINK
+
+    html = render_html(planted_bundle)
+    blocks = [t for a, t in parse_report(html).scripts if a.get("type") == "application/json"]
+    assert not any("<a href" in block or "\\u003ca href" in block for block in blocks)
+    assert inert(PLANTED_LINK) == '&lt;a href="http://host.invalid/x">sex&lt;/a>'
+    assert inert("a<br>b <b>c</b> <extra></extra> <span style='x'>") == (
+        "a<br>b <b>c</b> <extra></extra> &lt;span style='x'>"
+    )

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from deepaudit.dashboard.page import family_on_screen, widget_key
-from deepaudit.dashboard.render import md_escape, render_section, show_frame
+from deepaudit.dashboard.render import md_escape, render_section, show_figure, show_frame
 from deepaudit.reports.views import escape
 from deepaudit.reports.views.explain import image_maps, quality_frame, token_items
 from deepaudit.results import AuditBundle, FamilyResult
@@ -196,7 +196,7 @@ def render() -> None:
         for n, (title, figure) in enumerate(views):
             with columns[n % len(columns)]:
                 st.markdown(f"**{md_escape(title)}**")
-                st.plotly_chart(figure, key=f"explain-attribution-{n}")
+                show_figure(figure, key=f"explain-attribution-{n}")
     quality = {r["method"]: r for r in result.tables.get("quality", [])}
     if chosen and quality:
         cards = st.columns(len(chosen))

@@ -29,7 +29,13 @@ from deepaudit.audit.fairness import (
 from deepaudit.audit.fairness.metrics import ANOMALY_METRICS, TOP_LABEL, TOP_LABEL_METRICS
 from deepaudit.audit.fairness.registry import list_metrics
 from deepaudit.dashboard.page import family_on_screen, widget_key
-from deepaudit.dashboard.render import md_escape, render_item, render_section, show_frame
+from deepaudit.dashboard.render import (
+    md_escape,
+    render_item,
+    render_section,
+    show_figure,
+    show_frame,
+)
 from deepaudit.reports.views import Section, TableView, escape
 from deepaudit.results import FamilyResult
 
@@ -241,11 +247,11 @@ def _live_panel(
         st.caption(f"The 7 largest of {len(groups)} groups; every group is in the table below.")
     for note in notes:
         st.caption(md_escape(note))
-    st.plotly_chart(metric_figure(shown, metric), key="fairness-live-bars")
+    show_figure(metric_figure(shown, metric), key="fairness-live-bars")
     heat = intersection_figure(shown, metric, grouping, min_size)
     if heat is not None:
         st.markdown("**Intersectional heat map**")
-        st.plotly_chart(heat, key="fairness-live-heat")
+        show_figure(heat, key="fairness-live-heat")
     else:
         st.caption("Choose a combination of attributes (a & b) for the intersectional heat map.")
     st.markdown("**Every group at this threshold**")

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from deepaudit.dashboard.page import family_on_screen, widget_key
-from deepaudit.dashboard.render import render_section, show_frame
+from deepaudit.dashboard.render import render_section, show_figure, show_frame
 from deepaudit.reports.views.generative import captioned_grid
 from deepaudit.results import AuditBundle, FamilyResult
 
@@ -58,7 +58,7 @@ def sample_picker(bundle: AuditBundle, result: FamilyResult) -> None:
     columns = st.slider(
         "Columns", 1, max(1, min(16, len(keep))), min(8, len(keep)), key=widget_key(COLUMNS_KEY)
     )
-    st.plotly_chart(
+    show_figure(
         captioned_grid(bundle, grid[keep], columns, None if labels is None else list(labels[keep])),
         key="generative-samples",
     )
@@ -87,7 +87,7 @@ def neighbour_picker(bundle: AuditBundle, result: FamilyResult) -> None:
     row = rows[i] if i < len(rows) else {}
     left, right = st.columns([1, 1])
     with left:
-        st.plotly_chart(
+        show_figure(
             captioned_grid(
                 bundle, np.stack([generated[i], train[i]]), 2, ["generated", "training"]
             ),

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from deepaudit.dashboard.page import family_on_screen, widget_key
-from deepaudit.dashboard.render import md_escape, render_section, show_frame
+from deepaudit.dashboard.render import md_escape, render_section, show_figure, show_frame
 from deepaudit.reports.views.robustness import curve_figure, examples_figure
 from deepaudit.results import FamilyResult
 
@@ -114,7 +114,7 @@ def render() -> None:
     )
     chosen = curve[curve["attack_norm"] == attack]
     st.subheader("Accuracy against ε" if value == "accuracy" else "Attack success against ε")
-    st.plotly_chart(curve_figure(chosen, attribute), key="robustness-curve")
+    show_figure(curve_figure(chosen, attribute), key="robustness-curve")
     epsilons = sorted(float(e) for e in chosen["epsilon"].unique())
     epsilon = st.select_slider(
         "ε",
@@ -129,8 +129,10 @@ def render() -> None:
     for i, (_, row) in enumerate(shown.iterrows()):
         name = OVERALL if row["attribute"] == OVERALL else str(row["group"])
         interval = f"{row['ci_low']:.3f}–{row['ci_high']:.3f}" if "ci_low" in row else "no interval"
-        cols[i % len(cols)].metric(
-            name, f"{row[value]:.3f}", help=f"{value}; n = {row.get('n')}; interval {interval}"
+        cols[i % len(cols)].metric(  # labels render Markdown: a group name is escaped
+            md_escape(name),
+            f"{row[value]:.3f}",
+            help=md_escape(f"{value}; n = {row.get('n')}; interval {interval}"),
         )
     st.subheader(f"Adversarial examples within ε = {epsilon:.4g}")
     examples = examples_within(result, epsilon, attribute).head(MAX_EXAMPLES)
@@ -143,7 +145,7 @@ def render() -> None:
                 st.text(f"before: {row['text_before']}\nafter:  {row.get('text_after', '')}")
         pictures = examples_figure(bundle, examples_result(result, examples))
         if pictures is not None:
-            st.plotly_chart(pictures, key="robustness-examples")
+            show_figure(pictures, key="robustness-examples")
             st.caption("Each row: original · adversarial · the perturbation amplified.")
         show_frame(
             examples.drop(columns=[c for c in examples if c.endswith("_index")]),

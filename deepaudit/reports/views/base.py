@@ -14,6 +14,7 @@ and decodes the entities, so the escaped text displays as written.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -92,3 +93,32 @@ def escape(text: Any) -> str:
     entities in labels but not ``&quot;``, and both are the same character in HTML.
     """
     return html.escape(str(text), quote=True).replace("&quot;", "&#34;")
+
+
+# Plotly draws a subset of HTML in every label; of it, only these tags (no attributes:
+# no <a href>, no <span style>) are let through by :func:`inert`.
+_PLAIN_TAGS = re.compile(r"(</?(?:br|b|i|em|sup|sub|extra)\s*/?>)", re.IGNORECASE)
+
+
+def inert(value: Any) -> Any:
+    """``value`` (a figure's plain data: dicts, lists, strings) with every ``<`` that does
+    not open a plain formatting tag escaped, in every string: a label from data can then
+    neither link (``<a href>``) nor style itself, whichever view forgot to escape it.
+    Dictionary keys are left alone; ``&`` is left as it is (already-escaped text stays)."""
+    if isinstance(value, str):
+        if "<" not in value:
+            return value
+        parts = _PLAIN_TAGS.split(value)
+        return "".join(p if i % 2 else p.replace("<", "&lt;") for i, p in enumerate(parts))
+    if isinstance(value, dict):
+        return {k: inert(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [inert(v) for v in value]
+    return value
+
+
+def inert_figure(figure: go.Figure) -> go.Figure:
+    """A copy of ``figure`` whose every string is :func:`inert`."""
+    import plotly.graph_objects as go
+
+    return go.Figure(inert(figure.to_plotly_json()))
