@@ -73,3 +73,26 @@ def test_a_family_config_must_be_a_frozen_config_to_register():
         da.register_family(Bad())
     assert "subclass of deepaudit.configs.Config" in str(info.value)
     assert issubclass(PlantedConfig, Config)
+
+
+@pytest.mark.parametrize(
+    ("config", "name", "value", "expected"),
+    [
+        ("fairness", "n_bootstrap", 10**8, "an int in the range [0, 100000]"),
+        ("generative", "n_generated", 10**8, "an int in the range [2, 1000000]"),
+        ("generative", "n_real", 10**7, "an int in the range [2, 1000000]"),
+        ("robustness", "n_samples", 10**9, "an int in the range [1, 1000000]"),
+        ("explain", "kernel_shap_samples", 10**7, "an int in the range [16, 100000]"),
+    ],
+)
+def test_sizes_have_an_upper_bound_before_memory_runs_out(config, name, value, expected):
+    # FairnessConfig(n_bootstrap=10**8) died with a 59.6 GiB MemoryError after work began
+    from deepaudit.errors import ValidationError
+    from deepaudit.families import get_family
+
+    cls = get_family(config).config_class
+    with pytest.raises(ValidationError) as caught:
+        cls(**{name: value})
+    assert str(caught.value) == (
+        f"The {name!r} parameter of {cls.__name__} must be {expected}. Got {value} instead."
+    )

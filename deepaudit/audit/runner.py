@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -21,6 +23,7 @@ from deepaudit.errors import (
     FAMILY_NOT_APPLICABLE_MESSAGE,
     NotApplicableError,
     article,
+    described,
     parameter_error,
 )
 from deepaudit.families import Family, get_family
@@ -59,6 +62,8 @@ def _run_family(family: Family, target: Target, config: AuditConfig) -> FamilyRe
     subject = target if family.streams or not target.streaming else target.sample_target()
     evaluations_before = subject.n_evaluations
     options = config.options_for(family.name)
+    if not config.progress and getattr(options, "progress", False):
+        options = options.replace(progress=False)  # progress=False silences every family
     t0 = time.perf_counter()
     result = family.run(subject, options, config.seed)
     result.seconds = time.perf_counter() - t0
@@ -84,6 +89,29 @@ def _run_family(family: Family, target: Target, config: AuditConfig) -> FamilyRe
     return result
 
 
+def check_output_dir(output_dir: os.PathLike | str | None) -> None:
+    """Refuse, before any work, an ``output_dir`` the bundle could not be saved to: a file,
+    or a folder under a parent this process cannot write."""
+    if output_dir is None:
+        return
+    path = Path(output_dir)
+    expected = "a folder this process can write (a new one, or an existing run folder)"
+    if path.exists() and not path.is_dir():
+        raise parameter_error(
+            "output_dir", "AuditConfig", expected, described(f"{str(path)!r}, which is a file")
+        )
+    parent = path if path.exists() else path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise parameter_error(
+            "output_dir",
+            "AuditConfig",
+            expected,
+            described(f"{str(path)!r}, under {str(parent)!r}, which cannot be written"),
+        )
+
+
 def run_audit(
     target: Target,
     config: AuditConfig | None = None,
@@ -105,6 +133,7 @@ def run_audit(
         config = AuditConfig()
     if not isinstance(config, AuditConfig):
         raise parameter_error("config", "run_audit", "a deepaudit.AuditConfig or None", config)
+    check_output_dir(config.output_dir)
     families = [get_family(name) for name in config.families]
     for family in families:
         reason = family.applies_to(target)

@@ -32,6 +32,9 @@ PARQUET_BATCH_ROWS = 65536  # rows read from parquet at a time (about 2 MB for 8
 LOADER_BATCH_ROWS = 1024  # items of an IterableDataset collated at a time
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
+#: The count column of the sensitive levels (a name no attribute is given).
+LEVEL_COUNT = "__deepaudit_count__"
+
 
 @dataclass
 class Batch:
@@ -398,7 +401,7 @@ def profile_stream(
         raise parameter_error("data", _OWNER, "at least one sample", described("an empty stream"))
     if level_columns is not None:
         profile.levels = pd.DataFrame(list(level_counts), columns=level_columns)
-        profile.levels["count"] = list(level_counts.values())
+        profile.levels[LEVEL_COUNT] = list(level_counts.values())
     profile.sha256 = digest.hexdigest()
     x, labels, sensitive, index = reservoir.rows()
     profile.sample_x, profile.sample_labels = x, labels

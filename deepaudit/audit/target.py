@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from deepaudit._validation import (
     NONE,
@@ -28,9 +27,11 @@ from deepaudit._validation import (
     as_class_indices,
     validate_params,
 )
+from deepaudit.audit.bars import nested_bar
 from deepaudit.audit.device import batch_size_for, gradient_context, resolve_device
 from deepaudit.audit.stream import (
     DEFAULT_SAMPLE_SIZE,
+    LEVEL_COUNT,
     Batch,
     DataStream,
     StreamProfile,
@@ -379,7 +380,7 @@ class Target:
             )
         if desc is not None:
             total = -(-self.n_samples // max(1, self._stream_batch_size()))
-            batches = tqdm(batches, desc=desc, total=total, leave=False, unit="batch")
+            batches = nested_bar(batches, desc=desc, total=total, unit="batch")
         yield from batches
 
     def _stream_batch_size(self) -> int:
@@ -387,7 +388,8 @@ class Target:
 
     def sensitive_levels(self) -> pd.DataFrame | None:
         """The distinct combinations of the sensitive attributes over every row, with a
-        ``count`` column (from the profiling pass when the data streams)."""
+        :data:`LEVEL_COUNT` column (from the profiling pass when the data streams); its
+        name cannot be an attribute's (an attribute may be called ``count``)."""
         if self.sensitive is None:
             return None
         if self.profile is not None:
@@ -395,7 +397,7 @@ class Target:
         counts = self.sensitive.value_counts(sort=False)
         levels = counts.index.to_frame(index=False)
         levels.columns = list(self.sensitive.columns)
-        levels["count"] = counts.to_numpy()
+        levels[LEVEL_COUNT] = counts.to_numpy()
         return levels
 
     def sample_target(self) -> Target:
@@ -607,7 +609,7 @@ class Target:
         x = self._inputs(x)
         starts = range(0, int(x.shape[0]), self.batch_size)
         if desc is not None:
-            starts = tqdm(starts, desc=desc, leave=False, unit="batch")
+            starts = nested_bar(starts, desc=desc, unit="batch")
         for start in starts:
             yield x[start : start + self.batch_size]
 

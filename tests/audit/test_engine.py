@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 import sys
@@ -142,3 +143,61 @@ def test_unknown_engine_is_refused_before_any_work():
     assert str(error.value) == (
         "The 'engine' parameter of AuditConfig must be one of 'local', 'ray'. Got 'spark' instead."
     )
+
+
+class _Terminal(io.StringIO):
+    """A stderr that says it is a terminal (where tqdm draws its bars)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def _stderr_of(target, progress: bool, monkeypatch) -> str:
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    options = {"explain": {"methods": ["saliency"], "n_samples": 4, "n_sanity_samples": 4}}
+    da.run_audit(target, da.AuditConfig(families=["explain"], options=options, progress=progress))
+    return terminal.getvalue()
+
+
+def test_progress_false_silences_every_familys_bars(tabular_target, monkeypatch):
+    assert "explain" in _stderr_of(tabular_target, True, monkeypatch)  # shown on a terminal
+    assert _stderr_of(tabular_target, False, monkeypatch) == ""
+
+
+def test_nested_bars_are_off_where_stderr_is_not_a_terminal(capfd):
+    from deepaudit.audit.bars import nested_bar
+
+    for _ in nested_bar(range(3), desc="inner"):
+        pass
+    err = capfd.readouterr().err
+    assert "\x1b[A" not in err and "inner" not in err
+
+
+def test_an_output_dir_that_cannot_be_written_is_refused_before_any_work(
+    tabular_target, tmp_path, monkeypatch
+):
+    from deepaudit.errors import ValidationError
+
+    calls = []
+    model = tabular_target.model
+    hook = model.register_forward_hook(lambda *a: calls.append(1))
+    afile = tmp_path / "a-file"
+    afile.write_text("x")
+    with pytest.raises(ValidationError) as caught:
+        da.run_audit(tabular_target, da.AuditConfig(families=["overview"], output_dir=afile))
+    assert str(caught.value) == (
+        "The 'output_dir' parameter of AuditConfig must be a folder this process can write "
+        f"(a new one, or an existing run folder). Got {str(afile)!r}, which is a file instead."
+    )
+    # a parent this process may not write (as os.access says; root may write anywhere)
+    monkeypatch.setattr("deepaudit.audit.runner.os.access", lambda path, mode: False)
+    deep = tmp_path / "new" / "run"
+    with pytest.raises(ValidationError) as caught:
+        da.run_audit(tabular_target, da.AuditConfig(families=["overview"], output_dir=deep))
+    assert str(caught.value).endswith(
+        f"Got {str(deep)!r}, under {str(tmp_path)!r}, which cannot be written instead."
+    )
+    hook.remove()
+    assert calls == []  # refused before the model was called
+    assert [p.name for p in tmp_path.iterdir()] == ["a-file"]  # nothing made

@@ -10,7 +10,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 import deepaudit as da
 from deepaudit.audit.fairness.groups import groupings_from_levels, make_groupings
-from deepaudit.audit.stream import Batch, Reservoir
+from deepaudit.audit.stream import LEVEL_COUNT, Batch, Reservoir
 from deepaudit.errors import NotApplicableError, ValidationError
 from tests.audit import scale_toys as toys
 
@@ -99,7 +99,7 @@ def test_groupings_from_levels_equal_groupings_from_rows(rng):
     rows = make_groupings(frame, attributes, 3, "test")
     counts = frame.value_counts(sort=False)
     levels = counts.index.to_frame(index=False)
-    levels["count"] = counts.to_numpy()
+    levels[LEVEL_COUNT] = counts.to_numpy()
     from_levels = groupings_from_levels(levels, attributes, 3)
     assert [g.name for g in from_levels] == [g.name for g in rows]
     assert "age & band" not in [g.name for g in rows]  # redundant intersections are skipped

@@ -220,3 +220,20 @@ def test_subset_keeps_rows_aligned(tabular_target):
     assert torch.equal(sub.data, tabular_target.data[idx])
     np.testing.assert_array_equal(sub.labels, tabular_target.labels[idx])
     assert list(sub.sensitive["sex"]) == list(tabular_target.sensitive["sex"].iloc[idx])
+
+
+def test_an_attribute_named_count_is_described_as_itself(rng):
+    # the levels' count column once overwrote an attribute called "count"
+    X = rng.normal(size=(40, 2)).astype(np.float32)
+    target = da.Target(
+        torch.nn.Linear(2, 2),
+        modality="tabular",
+        data=X,
+        labels=(X[:, 0] > 0).astype(np.int64),
+        sensitive={"count": np.where(X[:, 1] > 0, "many", "few"), "group": ["a", "b"] * 20},
+        device="cpu",
+    )
+    assert target.describe()["sensitive"] == {"count": ["few", "many"], "group": ["a", "b"]}
+    levels = target.sensitive_levels()
+    assert levels[["count", "group"]].drop_duplicates().shape[0] == len(levels)
+    assert int(levels.iloc[:, -1].sum()) == 40

@@ -12,8 +12,8 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from deepaudit.audit.bars import nested_bar
 from deepaudit.audit.device import limited_threads
 from deepaudit.audit.explain import colour, scoring, store, tabular
 from deepaudit.audit.explain.budget import fit_to_budget
@@ -119,7 +119,7 @@ def _run_explain(
 
     runs: dict[str, dict] = {}
     budget_rows = []
-    bar = tqdm(names, desc="explain", unit="method", leave=False, disable=not config.progress)
+    bar = nested_bar(names, show=config.progress, desc="explain", unit="method")
     for name in bar:
         bar.set_postfix_str(name)
         spec = get_method(name)

@@ -39,9 +39,9 @@ def _proxies(value) -> bool:
 FAIRNESS_CONSTRAINTS = {
     "sensitive_features": [NONE, _ATTRIBUTES],
     "max_intersection_order": [Interval(int, 1, None)],
-    "n_bootstrap": [Interval(int, 0, None)],
+    "n_bootstrap": [Interval(int, 0, 100_000)],
     "bootstrap": [OneOf(("auto", *BOOTSTRAPS))],
-    "max_saved_rows": [Interval(int, 1, None)],
+    "max_saved_rows": [Interval(int, 1, 10_000_000)],
     "confidence": [Interval(float, 0, 1, closed="neither")],
     "correction": [OneOf(CORRECTIONS)],
     "mirrored_parity": [OneOf(MIRRORED)],
@@ -55,7 +55,7 @@ FAIRNESS_CONSTRAINTS = {
     "proxies": [
         Satisfies(_proxies, "a dict from an attribute to a list of its proxy features", [1])
     ],
-    "max_counterfactuals": [Interval(int, 1, None)],
+    "max_counterfactuals": [Interval(int, 1, 1_000_000)],
     "max_flip_rate": [Interval(float, 0, 1)],
     "identity_attributes": [SubsetOf(IDENTITY_ATTRIBUTES)],
     "sentiments": [SubsetOf(SENTIMENTS)],
@@ -63,8 +63,8 @@ FAIRNESS_CONSTRAINTS = {
     "mitigation": [InstanceOf((bool,), "a bool")],
     "mitigation_attribute": [NONE, InstanceOf((str,), "a str")],
     "mitigation_constraint": [OneOf(MITIGATION_CONSTRAINTS)],
-    "n_thresholds": [Interval(int, 2, None)],
-    "n_generated": [Interval(int, 10, None)],
+    "n_thresholds": [Interval(int, 2, 10_000)],
+    "n_generated": [Interval(int, 10, 1_000_000)],
     "min_share_ratio": [Interval(float, 0, 1)],
 }
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from deepaudit.audit.fairness.inputs import INTERSECTION_SEPARATOR, encode_groups
+from deepaudit.audit.stream import LEVEL_COUNT
 
 
 @dataclass
@@ -114,7 +115,7 @@ def groupings_from_levels(
     out: list[LevelGrouping] = []
     seen: set[tuple[int, ...]] = set()
     values = {a: sorted(levels[a].unique(), key=str) for a in attributes}
-    weights = levels["count"].to_numpy(dtype=np.int64)
+    weights = levels[LEVEL_COUNT].to_numpy(dtype=np.int64)
     for order in range(1, min(max_order, len(attributes)) + 1):
         for combo in itertools.combinations(attributes, order):
             codes = [

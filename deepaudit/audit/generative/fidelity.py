@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.metrics import pairwise_distances_chunked
 from sklearn.neighbors import NearestNeighbors
-from tqdm.auto import tqdm
 
+from deepaudit.audit.bars import nested_bar
 from deepaudit.audit.generative.frechet import frechet_distance
 
 __all__ = [
@@ -174,9 +174,7 @@ def prdc(
         step = 100
         starts = range(0, n_bootstrap, step)
         # A bar only for loops long enough to watch (the thorough budgets).
-        for start in tqdm(
-            starts, desc="bootstrap", leave=False, disable=not progress or len(starts) < 5
-        ):
+        for start in nested_bar(starts, show=progress and len(starts) >= 5, desc="bootstrap"):
             b = min(step, n_bootstrap - start)
             # Precision and density average over generated samples, recall and coverage
             # over real ones: each resamples its own side, the other manifold held fixed.
@@ -215,9 +213,7 @@ def frechet_with_interval(
     rng = rng if rng is not None else np.random.default_rng(0)
     resampled = [
         frechet_distance(a[rng.integers(0, len(a), len(a))], b[rng.integers(0, len(b), len(b))])
-        for _ in tqdm(
-            range(n_bootstrap), desc="Fréchet", leave=False, disable=not progress or n_bootstrap < 5
-        )
+        for _ in nested_bar(range(n_bootstrap), show=progress and n_bootstrap >= 5, desc="Fréchet")
     ]
     resampled = np.asarray(resampled)
     return value, percentile_interval(resampled - (resampled.mean() - value), confidence)

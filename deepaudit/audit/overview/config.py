@@ -13,7 +13,7 @@ OVERVIEW_CONSTRAINTS = {
     "min_accuracy": [Interval(float, 0, 1)],
     "max_ece": [Interval(float, 0, 1)],
     "max_error_ratio": [Interval(float, 1, None)],
-    "n_generated": [Interval(int, 2, None)],
+    "n_generated": [Interval(int, 2, 1_000_000)],
     "max_moment_gap": [Interval(float, 0, None, closed="neither")],
     "exact_rows": [Interval(int, 1, None)],
     "max_saved_rows": [Interval(int, 0, None)],

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import time
 
-from tqdm.auto import tqdm
-
+from deepaudit.audit.bars import nested_bar
 from deepaudit.audit.robustness.autoencoder import run_autoencoder
 from deepaudit.audit.robustness.classifier import run_classifier
 from deepaudit.audit.robustness.config import OWNER, RobustnessConfig
@@ -103,7 +102,7 @@ def run_robustness(target: Target, options: RobustnessConfig, seed: int) -> Robu
 
 
 def _run_in_depth(target: Target, options: RobustnessConfig, seed: int) -> RobustnessResult:
-    bar = tqdm(desc="robustness", unit="stage", disable=not options.progress, leave=False)
+    bar = nested_bar(show=options.progress, desc="robustness", unit="stage")
 
     def tick(stage: str) -> None:
         bar.set_postfix_str(stage, refresh=False)
