@@ -182,6 +182,15 @@ def report(
 
     try:
         bundle = load_bundle(run_dir)  # fail early and clearly on a bad folder
+        html_path = output or run_dir / "report.html"
+        targets = [("--output", html_path)]
+        if findings:
+            targets += [
+                ("--json", json_path or html_path.parent / "findings.json"),
+                ("--markdown", markdown_path or html_path.parent / "findings.md"),
+            ]
+        for option, target_path in targets:  # every file checked before any is written
+            _check_writable_file(target_path, option)
         path = _write_report(run_dir, output)
         if path is None:
             raise _fail(RuntimeError("the HTML report is not part of this version of deepaudit"))
@@ -199,6 +208,31 @@ def report(
     for file in written:
         console.print(f"Wrote [bold]{escape_markup(str(file))}[/]")
     _exit_on(bundle.worst_severity, fail_on)
+
+
+def _check_writable_file(path: Path, option: str) -> None:
+    """Refuse a file path that is a folder, or whose folder this process cannot write."""
+    import os
+
+    if path.is_dir():
+        raise _fail(
+            typer.BadParameter(
+                f"{option} {str(path)!r} is a folder; give a file path "
+                f"(e.g. {str(path / 'report.html')!r})",
+                param_hint=option,
+            )
+        )
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise _fail(
+            typer.BadParameter(
+                f"{option} cannot write {str(path)!r}: {str(parent)!r} is not a folder this "
+                "process can write",
+                param_hint=option,
+            )
+        )
 
 
 def _exit_on(worst: str, fail_on: FailOn) -> None:

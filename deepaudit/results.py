@@ -567,6 +567,7 @@ class AuditBundle:
         """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_staging(path)
         staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
         try:
             arrays_path = staging / ARRAYS_FILE
@@ -653,6 +654,28 @@ class AuditBundle:
             f"AuditBundle(target={self.target.get('name')!r}, "
             f"families={list(self.families)}, findings: {summary or 'none'})"
         )
+
+
+#: A staging folder untouched this long was left by a save that crashed.
+STALE_STAGING_SECONDS = 600
+
+
+def remove_stale_staging(path: Path) -> list[Path]:
+    """Remove the staging folders (``.NAME.xxxx.tmp``) a crashed save of ``path`` left
+    beside it, once they are :data:`STALE_STAGING_SECONDS` old (a save in progress is
+    younger); return what was removed."""
+    import time
+
+    removed = []
+    for staging in path.parent.glob(f".{path.name}.*.tmp"):
+        try:
+            old = time.time() - staging.stat().st_mtime > STALE_STAGING_SECONDS
+        except OSError:
+            continue
+        if old and staging.is_dir():
+            shutil.rmtree(staging, ignore_errors=True)
+            removed.append(staging)
+    return removed
 
 
 def load_bundle(path: str | os.PathLike) -> AuditBundle:

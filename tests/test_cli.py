@@ -1,4 +1,6 @@
+import os
 import textwrap
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -163,6 +165,29 @@ def test_report_fail_on_sets_the_exit_status_for_ci(tmp_path, severities, fail_o
     run = _saved_bundle(tmp_path / "run", severities)
     result = runner.invoke(app, ["report", str(run), "--fail-on", fail_on])
     assert result.exit_code == code, result.output
+
+
+def test_report_refuses_a_folder_or_an_unwritable_place_before_writing_anything(
+    tmp_path, monkeypatch
+):
+    run = _saved_bundle(tmp_path / "run")
+    folder = tmp_path / "existing"
+    folder.mkdir()
+    result = runner.invoke(app, ["report", str(run), "-o", str(folder)])
+    assert result.exit_code == 2
+    assert f"{str(folder)!r} is a folder; give a file path" in " ".join(result.output.split())
+    assert "--output" in result.output
+    # --json somewhere unwritable: refused before report.html is written
+    real_access = os.access
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    monkeypatch.setattr(
+        os, "access", lambda p, mode: False if Path(p) == locked else real_access(p, mode)
+    )
+    result = runner.invoke(app, ["report", str(run), "--json", str(locked / "ci.json")])
+    assert result.exit_code == 2 and "--json" in result.output
+    assert "is not a folder this process can write" in " ".join(result.output.split())
+    assert sorted(p.name for p in run.iterdir()) == ["arrays.npz", "bundle.json"]
 
 
 def test_report_rejects_an_unknown_fail_on(tmp_path):

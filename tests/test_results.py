@@ -146,3 +146,27 @@ def test_notebook_html_escapes_strings():
 def test_unknown_severity_is_refused():
     with pytest.raises(da.errors.ValidationError, match="'severity' parameter of Finding"):
         Finding("f", "c", "bad", "m", Evidence("m"))
+
+
+def test_a_save_clears_the_staging_folders_a_crash_left_and_the_dashboard_never_lists_them(
+    tmp_path,
+):
+    import os
+    import time
+
+    from deepaudit.dashboard.runs import discover_runs
+    from deepaudit.results import STALE_STAGING_SECONDS
+
+    bundle = da.AuditBundle(target={"name": "x"}, provenance={}, config={}, families={})
+    bundle.save(tmp_path / "run")
+    crashed = tmp_path / ".run.abcd.tmp"  # what a save killed mid-way leaves
+    bundle.save(crashed)  # a complete-looking bundle inside: still not a run
+    old = time.time() - STALE_STAGING_SECONDS - 5
+    os.utime(crashed, (old, old))
+    fresh = tmp_path / ".run.efgh.tmp"  # a save in progress elsewhere
+    fresh.mkdir()
+    found, problems = discover_runs([tmp_path])
+    assert [p.name for p in found] == ["run"] and problems == []
+    bundle.save(tmp_path / "run")
+    assert not crashed.exists() and fresh.exists()
+    assert da.load_bundle(tmp_path / "run").target == {"name": "x"}

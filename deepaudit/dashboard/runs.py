@@ -39,8 +39,9 @@ class RunRef:
 
 
 def is_run(path: Path) -> bool:
-    """Whether ``path`` is a saved run folder (it holds ``bundle.json``)."""
-    return (path / BUNDLE_FILE).is_file()
+    """Whether ``path`` is a saved run folder (it holds ``bundle.json``); a hidden folder,
+    such as a save's staging folder ``.NAME.xxxx.tmp``, never is."""
+    return not path.name.startswith(".") and (path / BUNDLE_FILE).is_file()
 
 
 def run_stamp(path: str | os.PathLike) -> tuple[str, int, int]:
