@@ -86,6 +86,20 @@ def mitigate(
     counts = np.unique(groups, return_counts=True)[1]
     strata = groups if counts.min() >= 2 else None
     fit_idx, eval_idx = train_test_split(index, test_size=0.5, random_state=seed, stratify=strata)
+    # ThresholdOptimizer needs both classes among a group's fitting samples ("degenerate
+    # labels" otherwise): such groups are left out, and said so, rather than losing the audit.
+    names = np.unique(groups)
+    usable = [
+        g
+        for g in names
+        if len(np.unique(y[fit_idx][groups[fit_idx] == g])) == 2
+        and (groups[eval_idx] == g).any()
+    ]
+    left_out = [(str(g), int((groups == g).sum())) for g in names if g not in usable]
+    if len(usable) < 2:
+        return {"attribute": attribute, "skipped": True, "left_out": left_out}
+    fit_idx = fit_idx[np.isin(groups[fit_idx], usable)]
+    eval_idx = eval_idx[np.isin(groups[eval_idx], usable)]
     s_fit, s_eval = scores[fit_idx, None], scores[eval_idx, None]
     g_fit, g_eval = groups[fit_idx], groups[eval_idx]
     y_fit, y_eval = y[fit_idx], y[eval_idx]
@@ -129,6 +143,8 @@ def mitigate(
     curve.extend([before_point, after_point])
     return {
         "attribute": attribute,
+        "skipped": False,
+        "left_out": left_out,
         "n_fit": len(fit_idx),
         "n_eval": len(eval_idx),
         "table": table,

@@ -283,6 +283,18 @@ def _mitigation(target, attributes, scores, options, seed, result) -> None:
         )
         return
     out = mitigation.mitigate(target.labels, scores, groups, attribute, options, seed)
+    left_out = ", ".join(f"{g} ({n} samples)" for g, n in out["left_out"])
+    if out["skipped"]:
+        result.notes.append(
+            f"Mitigation was skipped: fewer than two groups of {attribute!r} have both label "
+            f"classes among their fitting samples (left out: {left_out})."
+        )
+        return
+    if left_out:
+        result.notes.append(
+            f"Mitigation left out {left_out} of {attribute!r}: one label class only among "
+            "their fitting samples, so ThresholdOptimizer cannot set them a threshold."
+        )
     result.tables["mitigation"] = out["table"]
     result.tables["mitigation_thresholds"] = out["thresholds"]
     result.tables["tradeoff"] = out["curve"]

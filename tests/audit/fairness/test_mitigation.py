@@ -11,6 +11,7 @@ from fairlearn.metrics import (
     equalized_odds_difference,
 )
 
+import deepaudit as da
 from deepaudit.audit.fairness import FairnessConfig
 from deepaudit.audit.fairness.mitigation import decision_summary, mitigate
 from tests.audit.fairness.fairness_toys import audit, group_target
@@ -93,3 +94,33 @@ def test_the_family_reports_mitigation_for_binary_models_only(image_target):
         "Mitigation was skipped: fairlearn's ThresholdOptimizer post-processes binary "
         "classifiers only." in multiclass.notes
     )
+
+
+def test_groups_with_one_label_class_are_left_out_of_mitigation_and_the_audit_completes():
+    # fairlearn's ThresholdOptimizer raises "Degenerate labels for sensitive feature value"
+    # on such a group, after the rest of the audit had run
+    from tests.audit.fairness.fairness_toys import audit, linear_model
+
+    rng = np.random.default_rng(0)
+    n = 400
+    x = rng.normal(size=(n, 1)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    group = np.where(np.arange(n) % 2 == 0, "a", "b").astype(object)
+    group[:6] = "tiny"  # 6 samples, all relabelled one class
+    y[:6] = 1
+    group[6] = "one"  # a group of one sample
+    target = da.Target(
+        linear_model([2.0]),
+        kind="classifier",
+        modality="tabular",
+        data=x,
+        labels=y,
+        class_names=["no", "yes"],
+        sensitive={"group": group.astype(str)},
+        device="cpu",
+    )
+    result = audit(target, n_bootstrap=50, min_group_size=2)["fairness"]
+    assert len(result.tables["mitigation"]) == 2  # before and after, for groups a and b
+    note = next(n for n in result.notes if n.startswith("Mitigation left out"))
+    assert "tiny (6 samples)" in note and "one (1 samples)" in note
+    assert {r["group"] for r in result.tables["mitigation_thresholds"]} == {"a", "b"}
