@@ -92,8 +92,7 @@ def mitigate(
     usable = [
         g
         for g in names
-        if len(np.unique(y[fit_idx][groups[fit_idx] == g])) == 2
-        and (groups[eval_idx] == g).any()
+        if len(np.unique(y[fit_idx][groups[fit_idx] == g])) == 2 and (groups[eval_idx] == g).any()
     ]
     left_out = [(str(g), int((groups == g).sum())) for g in names if g not in usable]
     if len(usable) < 2:
