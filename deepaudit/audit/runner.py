@@ -148,6 +148,9 @@ def run_audit(
             )
     for family in families:
         family.validate(target, config.options_for(family.name))
+    from deepaudit.audit.probe import probe_target
+
+    probe_target(target)  # data and model fit together, before any family runs
     device = resolve_device(config.device, "AuditConfig")
     if device != target.device:
         target.to(device)

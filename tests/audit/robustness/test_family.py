@@ -13,7 +13,7 @@ from torch import nn
 
 import deepaudit as da
 from deepaudit.errors import NotApplicableError
-from tests.audit.robustness.conftest import robustness
+from tests.audit.robustness.conftest import FAST, robustness
 
 
 def _checks(result) -> dict[str, str]:
@@ -140,10 +140,17 @@ def test_a_differentiable_model_passes_the_sanity_checks(linear_target):
     assert all(r["passed"] for r in rows.values())
 
 
-def test_probabilities_instead_of_logits_are_flagged(image_target):
+def test_probabilities_instead_of_logits_are_refused_and_flagged(image_target):
+    from deepaudit.audit.robustness import FAMILY, RobustnessConfig
+    from deepaudit.errors import ValidationError
+
     image_target.model = nn.Sequential(image_target.model, nn.Softmax(dim=1))
-    result = robustness(image_target, n_samples=10, query_samples=0, natural_samples=0)
-    assert _checks(result)["logits"] == "warn"
+    with pytest.raises(ValidationError, match="a classifier returning logits"):
+        robustness(image_target, n_samples=10)  # run_audit's probe refuses it up front
+    # the family's own sanity check still says so when it is run directly
+    options = RobustnessConfig(**(FAST | {"n_samples": 10, "query_samples": 0}))
+    result = FAMILY.run(image_target, options.replace(natural_samples=0), 0)
+    assert _checks(FAMILY.regrade(result, options))["logits"] == "warn"
 
 
 def test_examples_are_real_adversarial_examples_of_each_group(tabular_result):
