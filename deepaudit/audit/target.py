@@ -10,6 +10,7 @@ and the sensitive attributes of each sample.
 from __future__ import annotations
 
 import hashlib
+import numbers
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -317,6 +318,14 @@ class Target:
         else:
             self.vocab = None
 
+        if any(p.is_meta for p in model.parameters()):
+            raise parameter_error(
+                "model",
+                _OWNER,
+                "a model whose weights are in memory (load them first, e.g. "
+                "model.load_state_dict(state, assign=True))",
+                described("a model on the meta device"),
+            )
         self.model = model.to(self.device).eval()
         self.discriminator = None if discriminator is None else discriminator.to(self.device).eval()
         self._set_label_model(label_model)
@@ -502,7 +511,18 @@ class Target:
                 if value is not None:
                     raise parameter_error(arg, _OWNER, "None for non-tabular data", value)
             return
-        width = self.data.shape[1] if self.data is not None else None
+        # A generator's data are latent codes: its features are those of the real rows.
+        source = self.reference_data if self.kind == "generator" else self.data
+        if source is None and self.profile is None:
+            raise parameter_error(
+                "reference_data" if self.kind == "generator" else "data",
+                _OWNER,
+                "real rows of the tabular features (they name and bound them)"
+                if self.kind == "generator"
+                else "the evaluation rows",
+                None,
+            )
+        width = source.shape[1] if source is not None else len(self.profile.minimum)
         if feature_names is None:
             feature_names = [f"x{i}" for i in range(width)]
         feature_names = [str(f) for f in feature_names]
@@ -540,13 +560,24 @@ class Target:
             observed_lo = self.profile.minimum.tolist()
             observed_hi = self.profile.maximum.tolist()
         else:
-            observed_lo = self.data.min(dim=0).values.tolist()
-            observed_hi = self.data.max(dim=0).values.tolist()
+            observed_lo = source.min(dim=0).values.tolist()
+            observed_hi = source.max(dim=0).values.tolist()
         ranges = {f: (observed_lo[i], observed_hi[i]) for f, i in index.items()}
         for column, bounds in (feature_ranges or {}).items():
             if column not in index:
                 raise parameter_error(
                     "feature_ranges", _OWNER, "ranges keyed by names in feature_names", column
+                )
+            if (
+                not isinstance(bounds, list | tuple)
+                or len(bounds) != 2
+                or not all(isinstance(b, numbers.Real) and not isinstance(b, bool) for b in bounds)
+            ):
+                raise parameter_error(
+                    "feature_ranges",
+                    _OWNER,
+                    "(low, high) pairs of numbers",
+                    described(f"{column!r}: {bounds!r}"),
                 )
             lo, hi = float(bounds[0]), float(bounds[1])
             if not lo <= hi:
@@ -895,8 +926,13 @@ def _to_tensor(x: Any, name: str, dtype: torch.dtype) -> torch.Tensor:
     if isinstance(x, list | tuple):
         x = np.asarray(x)
     if isinstance(x, np.ndarray):
-        if x.dtype == object:
-            raise parameter_error(name, _OWNER, "a numeric array", x)
+        if x.dtype == object or x.dtype.kind in "USV":
+            raise parameter_error(
+                name,
+                _OWNER,
+                "a numeric array (encode categories as numbers before building a Target)",
+                described(f"an array of {x.dtype} values"),
+            )
         x = torch.from_numpy(np.ascontiguousarray(x))
     if not isinstance(x, torch.Tensor):
         raise parameter_error(name, _OWNER, "a torch tensor, numpy array or pandas DataFrame", x)

@@ -149,3 +149,67 @@ def test_a_model_that_fits_its_data_passes_the_probe(tabular_target):
 
     probe_target(tabular_target)  # no error: the fixtures' models fit their data
     assert tabular_target.n_evaluations == 0
+
+
+X = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
+
+CONSTRUCTION = {
+    "string data": (
+        lambda: da.Target(nn.Linear(3, 2), modality="tabular", data=np.array([["a"] * 3] * 4)),
+        "The 'data' parameter of Target must be a numeric array (encode categories as numbers "
+        "before building a Target). Got an array of <U1 values instead.",
+    ),
+    "a string in feature_ranges": (
+        lambda: da.Target(
+            nn.Linear(3, 2), modality="tabular", data=X, feature_ranges={"x0": ("a", 1)}
+        ),
+        "The 'feature_ranges' parameter of Target must be (low, high) pairs of numbers. "
+        "Got 'x0': ('a', 1) instead.",
+    ),
+    "the meta device": (
+        lambda: da.Target(nn.Linear(3, 2, device="meta"), modality="tabular", data=X),
+        "The 'model' parameter of Target must be a model whose weights are in memory (load "
+        "them first, e.g. model.load_state_dict(state, assign=True)). Got a model on the meta "
+        "device instead.",
+    ),
+    "a tabular generator without real rows": (
+        lambda: da.Target(nn.Linear(4, 3), kind="generator", modality="tabular", latent_dim=4),
+        "The 'reference_data' parameter of Target must be real rows of the tabular features "
+        "(they name and bound them). Got None instead.",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CONSTRUCTION))
+def test_bad_construction_is_a_clear_error_not_a_library_traceback(case):
+    make, message = CONSTRUCTION[case]
+    with pytest.raises(ValidationError) as caught:
+        make()
+    assert str(caught.value) == message
+
+
+def test_a_tabular_generator_takes_its_features_from_its_real_rows():
+    real = np.random.default_rng(1).normal(size=(30, 3)).astype(np.float32)
+    target = da.Target(
+        nn.Linear(4, 3), kind="generator", modality="tabular", latent_dim=4, reference_data=real
+    )
+    assert target.feature_names == ["x0", "x1", "x2"]
+    assert target.feature_ranges["x1"] == pytest.approx((real[:, 1].min(), real[:, 1].max()))
+
+
+def test_labels_of_one_class_are_said_so_and_a_single_group_measures_no_gap():
+    target = da.Target(
+        nn.Linear(3, 2),
+        modality="tabular",
+        data=X,
+        labels=np.ones(40, dtype=np.int64),
+        class_names=["no", "yes"],
+        sensitive={"g": ["f"] * 40},
+    )
+    bundle = da.run_audit(target, da.AuditConfig(families=["overview", "fairness"]))
+    assert any("No label of class 'no'" in n for n in bundle["overview"].notes)
+    assert np.isnan(bundle["overview"].metrics["roc_auc"])
+    for finding in bundle["fairness"].findings:
+        if finding.check != "small_groups":
+            assert "fewer than two groups large enough" in finding.message
+            assert finding.severity == "inconclusive"

@@ -224,7 +224,7 @@ def tally(rows: Sequence[Mapping]) -> str:
 
 def pair_text(row: Mapping) -> str:
     """Which groups the gap is between, or that there is none."""
-    if row.get("lowest_group") is None:
+    if row.get("lowest_group") is None or row.get("n_groups", 2) < 2:
         return "fewer than two groups large enough"
     ratio = "ratio" in str(row.get("statistic", ""))
     if row["lowest_group"] == row["highest_group"] or row.get("value") == (1 if ratio else 0):

@@ -68,6 +68,16 @@ def reliability(sums: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
     }
 
 
+def _balanced_accuracy(labels: np.ndarray, pred: np.ndarray) -> float:
+    """sklearn's, without its warning for a class absent from the labels (the overview
+    says so in a note)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
+        return float(skm.balanced_accuracy_score(labels, pred))
+
+
 def classifier_overview(proba: np.ndarray, labels: np.ndarray, n_bins: int) -> dict:
     """Every overview metric of a classifier from its probabilities and the labels."""
     n_classes = proba.shape[1]
@@ -89,7 +99,7 @@ def classifier_overview(proba: np.ndarray, labels: np.ndarray, n_bins: int) -> d
         "metrics": {
             "n_samples": len(labels),
             "accuracy": float(skm.accuracy_score(labels, pred)),
-            "balanced_accuracy": float(skm.balanced_accuracy_score(labels, pred)),
+            "balanced_accuracy": _balanced_accuracy(labels, pred),
             "f1": float(
                 skm.f1_score(labels, pred, average="binary" if binary else "macro", zero_division=0)
             ),
@@ -257,6 +267,13 @@ def _run_classifier(target: Target, options: OverviewConfig) -> OverviewResult:
         m["accuracy_low"], m["accuracy_high"] = float(ci.low), float(ci.high)
     for row in summary["per_class"]:
         row["class"] = names[row["class"]]
+    absent = [r["class"] for r in summary["per_class"] if not r.get("support")]
+    if absent:
+        result.notes.append(
+            f"No label of class {', '.join(map(repr, absent))} among the {m.get('n_samples')} "
+            "samples: its recall and the ROC AUC are undefined (reported as missing), and "
+            "accuracy says nothing about recognising it."
+        )
     result.tables["per_class"] = summary["per_class"]
     result.arrays["confusion_matrix"] = summary["confusion_matrix"]
     for key, value in summary["reliability"].items():
