@@ -570,6 +570,7 @@ class AuditBundle:
         remove_stale_staging(path)
         staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
         try:
+            os.chmod(staging, 0o777 & ~_umask())  # mkdtemp's 0700 would become the run's
             arrays_path = staging / ARRAYS_FILE
             with open(arrays_path, "wb") as fh:
                 np.savez_compressed(fh, **self.all_arrays())
@@ -654,6 +655,12 @@ class AuditBundle:
             f"AuditBundle(target={self.target.get('name')!r}, "
             f"families={list(self.families)}, findings: {summary or 'none'})"
         )
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 #: A staging folder untouched this long was left by a save that crashed.

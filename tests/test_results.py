@@ -170,3 +170,17 @@ def test_a_save_clears_the_staging_folders_a_crash_left_and_the_dashboard_never_
     bundle.save(tmp_path / "run")
     assert not crashed.exists() and fresh.exists()
     assert da.load_bundle(tmp_path / "run").target == {"name": "x"}
+
+
+def test_a_run_folder_gets_the_usual_permissions_not_mkdtemps_0700(tmp_path):
+    import os
+    import stat
+
+    mask = os.umask(0o022)
+    try:
+        bundle = da.AuditBundle(target={"name": "x"}, provenance={}, config={}, families={})
+        path = bundle.save(tmp_path / "run")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o755
+        assert stat.S_IMODE((path / "bundle.json").stat().st_mode) == 0o644
+    finally:
+        os.umask(mask)

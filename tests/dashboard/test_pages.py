@@ -213,3 +213,23 @@ def test_open_a_folder_that_is_not_a_run(app, tmp_path):
     app.text_input(key="open.path").input(str(tmp_path)).run()
     app.button(key="open.path_button").click().run()
     assert app.error[0].value.startswith(f"No audit bundle at {tmp_path}")
+
+
+def test_uploads_are_removed_at_exit_and_stale_ones_on_the_next_upload(run_paths, tmp_path):
+    import os
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from deepaudit.dashboard.screens import open as open_page
+
+    stale = Path(tempfile.mkdtemp(prefix=open_page.UPLOAD_PREFIX))  # a crashed server's
+    old = time.time() - open_page.STALE_UPLOAD_SECONDS - 5
+    os.utime(stale, (old, old))
+    folder = open_page.unpack_upload("run.zip", zip_run(run_paths["generator"]))
+    assert da.load_bundle(folder).target["kind"] == "generator"
+    assert not stale.exists()  # cleared on this upload
+    root = folder.parent
+    assert root in open_page.UPLOADS
+    open_page.remove_uploads([root])  # what the server does at exit (atexit)
+    assert not root.exists()

@@ -7,6 +7,7 @@ The upload is unpacked by :func:`~deepaudit.dashboard.archive.extract_run_zip` (
 
 from __future__ import annotations
 
+import atexit
 import re
 import shutil
 import tempfile
@@ -27,16 +28,53 @@ OPENED_KEY = "open.opened"  # upload file id -> folder it was unpacked into
 MESSAGE_KEY = "open.message"
 
 
+#: Upload folders this server made; removed when it exits.
+UPLOADS: list[Path] = []
+#: An upload folder older than this, left by a server that did not exit cleanly, goes.
+STALE_UPLOAD_SECONDS = 24 * 3600
+UPLOAD_PREFIX = "deepaudit-upload-"
+
+
+def remove_uploads(folders: list[Path] | None = None) -> None:
+    """Remove this server's upload folders (at exit)."""
+    for folder in UPLOADS if folders is None else folders:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_stale_uploads(now: float | None = None) -> list[Path]:
+    """Remove upload folders older than :data:`STALE_UPLOAD_SECONDS` not made by this
+    server (another that crashed left them); return what was removed."""
+    import time
+
+    now = time.time() if now is None else now
+    removed = []
+    for folder in Path(tempfile.gettempdir()).glob(UPLOAD_PREFIX + "*"):
+        try:
+            old = now - folder.stat().st_mtime > STALE_UPLOAD_SECONDS
+        except OSError:
+            continue
+        if old and folder.is_dir() and folder not in UPLOADS:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+atexit.register(remove_uploads)
+
+
 def unpack_upload(name: str, data: bytes) -> Path:
     """Unpack an uploaded run into a new temporary folder named after the upload, check
     that it loads, and return the folder (removed again if anything is wrong)."""
     stem = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(name).stem)[:64].strip(".") or "upload"
-    root = Path(tempfile.mkdtemp(prefix="deepaudit-upload-"))
+    remove_stale_uploads()
+    root = Path(tempfile.mkdtemp(prefix=UPLOAD_PREFIX))
+    UPLOADS.append(root)
     try:
         folder = extract_run_zip(data, root / stem, name=name)
         AuditBundle.load(folder)
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
+        UPLOADS.remove(root)
         raise
     return folder
 
