@@ -19,16 +19,15 @@ Pure functions of a bundle's findings: no model, no data, no torch.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from deepaudit.results import SEVERITIES
+from deepaudit.results import SEVERITIES, severity_tally, worst_first
+from deepaudit.results import SEVERITY_RANK as RANK
 
 if TYPE_CHECKING:
     from deepaudit.results import AuditBundle, Finding
-
-RANK = {severity: i for i, severity in enumerate(SEVERITIES)}
 
 #: What a finding can concern, in the order issues of equal severity are listed.
 CONCERN_KINDS = ("attribute", "feature", "region", "class", "method", "data", "check")
@@ -232,9 +231,9 @@ def method_labels(bundle: AuditBundle) -> dict[str, str]:
 
 def make_issue(concern: Concern, found: Sequence[Finding], label: str | None = None) -> Issue:
     """The issue of ``found`` (findings about ``concern``); ``label`` names it in words."""
-    found = sorted(found, key=lambda f: RANK[f.severity])
+    found = worst_first(found)
     severity = found[0].severity
-    counts = {s: sum(f.severity == s for f in found) for s in SEVERITIES}
+    counts = severity_tally(found)
     return Issue(
         id=concern.id,
         title=issue_title(concern, found, label),
@@ -390,7 +389,3 @@ def next_step(concern: Concern, severity: str) -> str:
         family = concern.name.partition(".")[0]
         return _CHECK_STEPS.get(family, "Read the evidence of the findings below.")
     return _NEXT_STEPS[concern.kind].format(name=concern.name)
-
-
-def issues_by_id(issues: Iterable[Issue]) -> dict[str, Issue]:
-    return {issue.id: issue for issue in issues}

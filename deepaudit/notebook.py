@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
-from deepaudit.results import SEVERITIES
+from deepaudit.results import severity_tally, tally_text
 
 if TYPE_CHECKING:
     from deepaudit.issues import Issue
@@ -29,8 +29,7 @@ def badge(severity: str) -> str:
 
 
 def _counts(findings) -> str:
-    counts = {s: sum(f.severity == s for f in findings) for s in SEVERITIES}
-    return ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no findings"
+    return tally_text(severity_tally(findings)) or "no findings"
 
 
 def _findings_table(findings) -> str:
@@ -45,11 +44,10 @@ def _findings_table(findings) -> str:
 
 
 def _issue_row(issue: Issue) -> str:
-    counts = ", ".join(f"{n} {s}" for s, n in issue.counts.items() if n)
     return (
         f'<tr><td style="{_CELL}">{badge(issue.severity)}</td>'
         f'<td style="{_CELL}"><b>{html.escape(issue.title)}</b><br>'
-        f'<span style="color:#5b616b">{html.escape(counts)}. '
+        f'<span style="color:#5b616b">{html.escape(tally_text(issue.counts))}. '
         f"{html.escape(issue.next_step)}</span></td></tr>"
     )
 

@@ -649,8 +649,7 @@ class AuditBundle:
         return bundle_html(self)
 
     def __repr__(self) -> str:
-        counts = {s: sum(f.severity == s for f in self.findings) for s in SEVERITIES}
-        summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        summary = tally_text(severity_tally(self.findings))
         return (
             f"AuditBundle(target={self.target.get('name')!r}, "
             f"families={list(self.families)}, findings: {summary or 'none'})"
@@ -696,6 +695,17 @@ def _sha256_file(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def tally_text(counts: Mapping[str, int]) -> str:
+    """``"2 fail, 1 warn"``: the severities counted, zeros left out (``""`` when none)."""
+    return ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+
+
+def severity_tally(findings: Iterable[Finding]) -> dict[str, int]:
+    """How many findings of each severity, worst first (every severity, maybe 0)."""
+    found = [f.severity for f in findings]
+    return {s: found.count(s) for s in SEVERITIES}
 
 
 def worst_first(findings: Iterable[Finding]) -> list[Finding]:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import pandas as pd
 import streamlit as st
 
+from deepaudit.reports.findings import defuse_links
 from deepaudit.reports.views import FigureView, Section, TableView, TextView, View
 from deepaudit.results import Finding
 
@@ -39,8 +40,6 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
 def md_escape(text: object) -> str:
     """``text`` with every markdown (and streamlit directive) character backslash-escaped,
     so a group name or a message from a bundle is shown as it is."""
-    from deepaudit.reports.findings import defuse_links
-
     return _MARKDOWN_SPECIAL.sub(r"\\\1", defuse_links(str(text)))
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from deepaudit.reports._io import atomic_write_text
-from deepaudit.results import SEVERITIES
+from deepaudit.results import SEVERITIES, severity_tally, tally_text
 
 if TYPE_CHECKING:
     from deepaudit.results import AuditBundle, Finding
@@ -26,10 +26,7 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 def severity_counts(bundle: AuditBundle) -> dict[str, int]:
     """How many findings of each severity, worst first (every severity present, maybe 0)."""
-    counts = dict.fromkeys(SEVERITIES, 0)
-    for finding in bundle.findings:
-        counts[finding.severity] += 1
-    return counts
+    return severity_tally(bundle.findings)
 
 
 def findings_document(bundle: AuditBundle) -> dict[str, Any]:
@@ -100,9 +97,9 @@ def findings_markdown(bundle: AuditBundle) -> str:
     if issues:
         lines += ["**Issues**, grouped by what they concern:", ""]
         for issue in issues:
-            counts = ", ".join(f"{n} {s}" for s, n in issue.counts.items() if n)
             lines.append(
-                f"- {_MARKS[issue.severity]} **{md_escape(issue.title)}** ({counts}). "
+                f"- {_MARKS[issue.severity]} **{md_escape(issue.title)}** "
+                f"({tally_text(issue.counts)}). "
                 f"{md_escape(issue.next_step)}"
             )
         lines += ["", "**Every finding**, worst first:", ""]

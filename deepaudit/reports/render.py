@@ -28,7 +28,7 @@ from deepaudit.reports.layout import (
 )
 from deepaudit.reports.templating import environment, static
 from deepaudit.reports.views import Section, cost_table, method_cost_frame
-from deepaudit.results import SEVERITIES
+from deepaudit.results import SEVERITIES, tally_text
 
 if TYPE_CHECKING:
     from deepaudit.issues import Issue
@@ -101,13 +101,12 @@ def _render(bundle: AuditBundle, sections: list[Section], max_rows: int) -> str:
 
 def issue_context(issue: Issue, findings: dict[str, dict]) -> dict:
     """An issue for the template: its words, its counts, and its findings laid out."""
-    counts = ", ".join(f"{n} {s}" for s, n in issue.counts.items() if n)
     return {
         "id": "issue-" + issue.id.replace(".", "-"),
         "title": issue.title,
         "severity": issue.severity,
         "n": issue.n_findings,
-        "counts": counts,
+        "counts": tally_text(issue.counts),
         "next_step": issue.next_step,
         "findings": [findings[i] for i in issue.findings if i in findings],
     }

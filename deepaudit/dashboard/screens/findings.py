@@ -19,7 +19,7 @@ from deepaudit.dashboard.render import (
     show_frame,
 )
 from deepaudit.reports.views import findings_frame
-from deepaudit.results import AuditBundle
+from deepaudit.results import AuditBundle, tally_text
 
 SELECTED_KEY = "findings.selected"
 BY_KEY = "findings.by"
@@ -130,9 +130,8 @@ def draw_issues(bundles: dict[str, AuditBundle]) -> None:
         )
         by_id = {f.id: f for f in bundle.findings}
         for issue in open_issues:
-            counts = ", ".join(f"{n} {s}" for s, n in issue.counts.items() if n)
             with st.expander(
-                f"{md_escape(issue.title)} · {counts}",
+                f"{md_escape(issue.title)} · {tally_text(issue.counts)}",
                 icon=SEVERITY_ICON[issue.severity],
                 expanded=False,
             ):
