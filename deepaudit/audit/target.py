@@ -303,11 +303,18 @@ class Target:
             if vocab is None:
                 raise parameter_error("vocab", _OWNER, "a list of tokens for text data", None)
             self.vocab = [str(t) for t in vocab]
-            top = (
-                int(self.profile.maximum.max())
+            low, top = (
+                (int(self.profile.minimum.min()), int(self.profile.maximum.max()))
                 if self.profile is not None
-                else int(self.data.max())
+                else (int(self.data.min()), int(self.data.max()))
             )
+            if low < 0:
+                raise parameter_error(
+                    "data",
+                    _OWNER,
+                    f"token ids in [0, {len(self.vocab) - 1}] (one per vocab entry)",
+                    described(f"ids ranging over [{low}, {top}]"),
+                )
             if top >= len(self.vocab):
                 raise parameter_error(
                     "data",

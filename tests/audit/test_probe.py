@@ -51,14 +51,6 @@ def image(model, data):
     )
 
 
-def text(ids):
-    vocab = ["<pad>", "<unk>", "good", "bad"]
-    model = nn.Sequential(nn.Embedding(4, 2), nn.Flatten(), nn.Linear(6, 2))
-    target = da.Target(model, modality="text", data=np.abs(ids), vocab=vocab, device="cpu")
-    target.data = torch.as_tensor(ids)  # ids as a careless caller's pipeline left them
-    return target
-
-
 CASES = {
     "wrong tabular width": (
         lambda: tabular(nn.Linear(4, 2)),
@@ -114,12 +106,6 @@ CASES = {
         "values within input_range [0, 1] (scale the data, e.g. pixels / 255",
         "values over [0",
     ),
-    "negative token ids": (
-        lambda: text(np.array([[2, 3, -1], [2, 2, 3]] * 5)),
-        "data",
-        "token ids in [0, 3]",
-        "ids ranging over [-1, 3]",
-    ),
 }
 
 
@@ -171,6 +157,16 @@ CONSTRUCTION = {
         "The 'model' parameter of Target must be a model whose weights are in memory (load "
         "them first, e.g. model.load_state_dict(state, assign=True)). Got a model on the meta "
         "device instead.",
+    ),
+    "negative token ids": (
+        lambda: da.Target(
+            nn.Sequential(nn.Embedding(4, 2), nn.Flatten(), nn.Linear(6, 2)),
+            modality="text",
+            data=np.array([[2, 3, -1], [2, 2, 3]] * 5),
+            vocab=["<pad>", "<unk>", "good", "bad"],
+        ),
+        "The 'data' parameter of Target must be token ids in [0, 3] (one per vocab entry). "
+        "Got ids ranging over [-1, 3] instead.",
     ),
     "a tabular generator without real rows": (
         lambda: da.Target(nn.Linear(4, 3), kind="generator", modality="tabular", latent_dim=4),

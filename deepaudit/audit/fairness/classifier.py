@@ -29,7 +29,12 @@ from deepaudit.audit.fairness.metrics import (
     rate_denominators,
 )
 from deepaudit.audit.fairness.registry import measures, tests
-from deepaudit.audit.fairness.simultaneous import Contrasts, contrasts, critical_value
+from deepaudit.audit.fairness.simultaneous import (
+    Contrasts,
+    contrasts,
+    critical_value,
+    with_test_intervals,
+)
 
 STATISTICS = ("difference", "ratio", "difference_to_overall", "ratio_to_overall")
 
@@ -148,6 +153,17 @@ def audit_cells(
                 row["base_rate_gap"] = gap
             tables.test_rows.append(row)
             tables.test_contrasts.append(sets[c, measure, stat])
+
+
+def finish_tests(tables: GroupTables, options: FairnessConfig) -> list[dict]:
+    """The test rows of every grouping in ``tables``, with their intervals (simultaneous
+    over each check's tests, or alone: ``options.correction``) and verdicts."""
+    from deepaudit.audit.fairness.grade import decide_tests
+
+    rows = with_test_intervals(
+        tables.test_rows, tables.test_contrasts, options.correction, options.confidence
+    )
+    return decide_tests(rows, options)
 
 
 def disparity_test_row(

@@ -9,7 +9,6 @@ function the audit called, on the very same inputs. This module does not import 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -77,22 +76,18 @@ def live_tests(
     """The disparity tests of ``grouping`` at ``threshold``, with their intervals and
     verdicts, by the audit's own core (cells, bootstrap, simultaneous intervals over the
     tests of every grouping, as audited; the one grading rule), on the samples the audit
-    saved. ``options``
-    are the audit's fairness settings (limits, resamples, confidence) and ``sample_seed``
-    the audit's: at the audit's threshold, the audit's own intervals and verdicts."""
-    from deepaudit.audit.fairness.classifier import GroupTables, audit_cells
+    saved. ``options`` are the audit's fairness settings (limits, resamples, confidence)
+    and ``sample_seed`` the audit's: at the audit's threshold, the audit's own intervals
+    and verdicts."""
+    from deepaudit.audit.fairness.classifier import GroupTables, audit_cells, finish_tests
     from deepaudit.audit.fairness.config import FairnessConfig
-    from deepaudit.audit.fairness.grade import decide_tests
     from deepaudit.audit.fairness.groups import Grouping
-    from deepaudit.audit.fairness.metrics import build_cells
-    from deepaudit.audit.fairness.simultaneous import with_test_intervals
+    from deepaudit.audit.fairness.metrics import TOP_LABEL, build_cells
 
     if "errors" in result.arrays:
         return []
-    known = {f.name for f in dataclasses.fields(FairnessConfig)}
-    given = {k: v for k, v in (options or {}).items() if k in known}
-    config = FairnessConfig(**{**given, "threshold": threshold})
-    from deepaudit.audit.fairness.metrics import TOP_LABEL
+    # the saved settings, as regrade reads them, at the slider's threshold
+    config = FairnessConfig.with_limits(options or {}, {}).replace(threshold=threshold)
 
     group_labels(result, grouping)  # an unknown grouping is refused, naming the known ones
     class_names = list(result.metrics["class_names"])
@@ -107,8 +102,4 @@ def live_tests(
         cells = build_cells(labels, scores, codes, len(names), threshold, config.n_bins)
         split = Grouping(name, tuple(name.split(" & ")), codes, [str(n) for n in names])
         audit_cells(cells, split, classes, config, rng, tables)
-    rows = with_test_intervals(
-        tables.test_rows, tables.test_contrasts, config.correction, config.confidence
-    )
-    rows = [r for r in rows if r["grouping"] == grouping]
-    return decide_tests(rows, config)
+    return [r for r in finish_tests(tables, config) if r["grouping"] == grouping]

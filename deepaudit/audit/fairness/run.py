@@ -28,7 +28,6 @@ from deepaudit.audit.fairness.inputs import OVERALL
 from deepaudit.audit.fairness.live import GROUP_STREAM
 from deepaudit.audit.fairness.metrics import TOP_LABEL, build_cells
 from deepaudit.audit.fairness.result import FairnessResult
-from deepaudit.audit.fairness.simultaneous import with_test_intervals
 from deepaudit.audit.target import Target
 from deepaudit.errors import parameter_error
 
@@ -173,12 +172,7 @@ def _run_classifier(
                 classifier.audit_cells(
                     grouping_cells, grouping, shown, options, rng, tables, bootstrap
                 )
-        tests = decide_tests(
-            with_test_intervals(
-                tables.test_rows, tables.test_contrasts, options.correction, options.confidence
-            ),
-            options,
-        )
+        tests = classifier.finish_tests(tables, options)
         result.tables["group_metrics"] = tables.group_rows
         result.tables["disparities"] = tables.disparity_rows
         result.tables["disparity_tests"] = tests
@@ -381,12 +375,7 @@ def _run_autoencoder(target, attributes, options, seed, result) -> None:
                 tables,
                 cells=grouping_cells,
             )
-    tests = decide_tests(
-        with_test_intervals(
-            tables.test_rows, tables.test_contrasts, options.correction, options.confidence
-        ),
-        options,
-    )
+    tests = classifier.finish_tests(tables, options)
     result.tables["anomaly_groups"] = tables.group_rows
     result.tables["disparity_tests"] = tests
     result.tables["group_codes"] = codes_table(groupings)
