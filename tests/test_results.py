@@ -184,3 +184,15 @@ def test_a_run_folder_gets_the_usual_permissions_not_mkdtemps_0700(tmp_path):
         assert stat.S_IMODE((path / "bundle.json").stat().st_mode) == 0o644
     finally:
         os.umask(mask)
+
+
+def test_severity_tally_counts_every_severity_worst_first_and_its_text_skips_zeros():
+    from deepaudit.results import Evidence, Finding, severity_tally, tally_text
+
+    found = [
+        Finding("f", str(i), s, "m", Evidence("x")) for i, s in enumerate(["warn", "pass", "warn"])
+    ]
+    counts = severity_tally(found)
+    assert counts == {"fail": 0, "warn": 2, "inconclusive": 0, "pass": 1}
+    assert list(counts) == ["fail", "warn", "inconclusive", "pass"]
+    assert tally_text(counts) == "2 warn, 1 pass" and tally_text(severity_tally([])) == ""
