@@ -9,7 +9,6 @@ bundles without it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -28,6 +27,13 @@ from deepaudit.errors import (
     BundleError,
     parameter_error,
 )
+from deepaudit.run_folder import (
+    ARRAYS_FILE,
+    BUNDLE_FILE,
+    readable_folder,
+    replace_pair,
+    sha256_file,
+)
 from deepaudit.schema import (
     SchemaError,
     check_names,
@@ -42,8 +48,6 @@ if TYPE_CHECKING:
     from deepaudit.issues import Issue
 
 SCHEMA_VERSION = 2
-BUNDLE_FILE = "bundle.json"
-ARRAYS_FILE = "arrays.npz"
 
 #: Worst first. "inconclusive" means the evidence cannot tell pass from fail (an interval
 #: straddling the threshold); it ranks between warn and pass.
@@ -488,6 +492,10 @@ class AuditBundle:
     config: dict
     families: dict[str, FamilyResult] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
+    #: The sha256 of the bundle.json this bundle was loaded from or last saved to (None:
+    #: never on disk). Reports and findings files record it, to be told apart from ones
+    #: made from another run.
+    source_sha256: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def findings(self) -> list[Finding]:
@@ -561,9 +569,10 @@ class AuditBundle:
     def save(self, path: str | os.PathLike) -> Path:
         """Write ``bundle.json`` and ``arrays.npz`` into the folder ``path``, atomically.
 
-        A new folder is built under a temporary name and renamed into place. In an existing
-        folder the arrays are replaced first and ``bundle.json`` last; it records the
-        arrays' sha256, so a save cut between the two renames is detected on load.
+        A new folder is built under a temporary name and renamed into place. An existing
+        run is replaced so that a complete run (old or new) loads at every instant, and
+        the report and findings files made from the old run are removed with it (see
+        :mod:`deepaudit.run_folder`).
         """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -580,13 +589,14 @@ class AuditBundle:
                 json.dump(document, fh, indent=1, allow_nan=True)
                 fh.flush()
                 os.fsync(fh.fileno())
+            sha = sha256_file(staging / BUNDLE_FILE)
             if not path.exists():
                 os.replace(staging, path)
-                return path
-            if not path.is_dir():
+            elif not path.is_dir():
                 raise parameter_error("path", "AuditBundle.save", "a folder path", str(path))
-            os.replace(arrays_path, path / ARRAYS_FILE)
-            os.replace(staging / BUNDLE_FILE, path / BUNDLE_FILE)
+            else:
+                replace_pair(staging, path)
+            self.source_sha256 = sha
             return path
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -596,8 +606,9 @@ class AuditBundle:
         """Read a run folder; refuse a newer schema, a missing or mismatched arrays file.
 
         Arrays are read with ``allow_pickle=False``: an uploaded bundle can't run code.
+        An overwrite cut between its renames loads the previous run, still complete.
         """
-        path = Path(path)
+        path = readable_folder(Path(path))
         bundle_path = path / BUNDLE_FILE
         if not bundle_path.is_file():
             raise BundleError(BUNDLE_MISSING_MESSAGE.format(path=path))
@@ -636,7 +647,9 @@ class AuditBundle:
         try:
             with np.load(arrays_path, allow_pickle=False) as npz:
                 arrays = {k: npz[k] for k in npz.files}
-            return cls.from_dict(document, arrays)
+            bundle = cls.from_dict(document, arrays)
+            bundle.source_sha256 = sha256_file(bundle_path)
+            return bundle
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
             raise BundleError(BUNDLE_CORRUPT_MESSAGE.format(path=path, reason=str(exc))) from exc
 
@@ -689,12 +702,7 @@ def load_bundle(path: str | os.PathLike) -> AuditBundle:
     return AuditBundle.load(path)
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+_sha256_file = sha256_file
 
 
 def tally_text(counts: Mapping[str, int]) -> str:

@@ -35,6 +35,7 @@ def findings_document(bundle: AuditBundle) -> dict[str, Any]:
     document = {
         "schema": FINDINGS_SCHEMA,
         "schema_version": FINDINGS_SCHEMA_VERSION,
+        "bundle_sha256": bundle.source_sha256,
         "model": target.get("name"),
         "kind": target.get("kind"),
         "modality": target.get("modality"),
@@ -81,7 +82,8 @@ def findings_markdown(bundle: AuditBundle) -> str:
     target, provenance = bundle.target, bundle.provenance
     counts = severity_counts(bundle)
     worst = bundle.worst_severity
-    lines = [
+    lines = [] if bundle.source_sha256 is None else [_sha_comment(bundle.source_sha256)]
+    lines += [
         f"### {_MARKS[worst]} deepaudit: {md_escape(target.get('name'))} — worst finding: {worst}",
         "",
         " · ".join(f"{n} {s}" for s, n in counts.items())
@@ -110,6 +112,11 @@ def findings_markdown(bundle: AuditBundle) -> str:
             f"| {md_escape(finding.message)} | {md_escape(evidence_summary(finding))} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _sha_comment(sha: str) -> str:
+    """The bundle this Markdown was made from, invisible where it is rendered."""
+    return f"<!-- deepaudit bundle-sha256: {sha} -->"
 
 
 def write_findings(

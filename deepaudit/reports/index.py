@@ -12,6 +12,7 @@ from deepaudit.reports.findings import severity_counts
 from deepaudit.reports.render import REPORT_FILE
 from deepaudit.reports.templating import environment, static
 from deepaudit.results import SEVERITIES, load_bundle
+from deepaudit.run_folder import is_current
 
 INDEX_FILE = "index.html"
 #: Files beside a run's report that the index links when they exist.
@@ -26,7 +27,8 @@ def write_index(
     """Write ``out_dir/index.html`` linking the report of each run folder in ``run_dirs``.
 
     Each row shows the model, its worst finding and the count of each severity. Links are
-    relative, so the folder can be moved or zipped whole.
+    relative, so the folder can be moved or zipped whole. A report or findings file made
+    from another bundle than the one now in its folder is not linked.
     """
     out_dir = Path(out_dir)
     entries = []
@@ -36,7 +38,7 @@ def write_index(
         files = [
             (label, _relative(run_dir / name, out_dir))
             for name, label in _COMPANIONS
-            if (run_dir / name).is_file()
+            if is_current(run_dir / name, run_dir)
         ]
         entries.append(
             {
@@ -48,7 +50,7 @@ def write_index(
                 "families": ", ".join(bundle.families),
                 "seconds": float(bundle.provenance.get("seconds") or 0.0),
                 "created_at": _when(bundle.provenance.get("created_at")),
-                "report": _relative(report, out_dir) if report.is_file() else None,
+                "report": _relative(report, out_dir) if is_current(report, run_dir) else None,
                 "files": files,
             }
         )
