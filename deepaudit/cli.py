@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape as escape_markup
 from rich.table import Table
 
-from deepaudit.errors import DeepAuditError
+from deepaudit.errors import AuditStoppedError, DeepAuditError
 
 app = typer.Typer(
     name="deepaudit",
@@ -39,7 +39,9 @@ def _port_free(port: int) -> bool:
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+    from rich.markup import escape
+
+    err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
     return typer.Exit(code=2)
 
 
@@ -130,6 +132,13 @@ def audit(
             workers=workers,
         )
         bundle = run_audit(target, config)
+    except AuditStoppedError as exc:
+        if exc.saved_to is not None:  # what finished, reported as incomplete
+            report = _write_report(exc.saved_to)
+            console.print(
+                f"Saved the incomplete audit to [bold]{exc.saved_to}[/]; report: {report}"
+            )
+        raise _fail(exc) from exc
     except DeepAuditError as exc:
         raise _fail(exc) from exc
     report = _write_report(out)

@@ -23,6 +23,11 @@ BUNDLE_MISSING_MESSAGE = (
     "No audit bundle at {path}: expected a folder holding bundle.json and arrays.npz."
 )
 BUNDLE_CORRUPT_MESSAGE = "The audit bundle at {path} cannot be read: {reason}."
+MODEL_CALL_MESSAGE = (
+    "The {module} raised {error} on a batch of shape {shape} ({dtype}, on {device}). "
+    "Call it on such a batch yourself to reproduce it."
+)
+AUDIT_STOPPED_MESSAGE = "The {family!r} audit family stopped: {reason} {kept}"
 FAMILY_NOT_APPLICABLE_MESSAGE = (
     "The {family!r} audit family does not apply to {a_kind} target with {modality} data: {reason}"
 )
@@ -57,6 +62,38 @@ class BundleError(DeepAuditError):
 
 class NotApplicableError(DeepAuditError):
     """An audit family or method cannot run on this kind of target."""
+
+
+class ModelCallError(DeepAuditError):
+    """The user's model (or discriminator, or label model) raised on a batch; the
+    original exception is its ``__cause__``."""
+
+
+class AuditStoppedError(DeepAuditError):
+    """An audit family raised part-way through a run. ``bundle`` holds the families that
+    finished, marked incomplete (None when none did); ``saved_to`` is where it was saved."""
+
+    def __init__(self, message: str, family: str, bundle=None, saved_to=None) -> None:
+        super().__init__(message)
+        self.family = family
+        self.bundle = bundle
+        self.saved_to = saved_to
+
+
+def model_call_error(module: str, x: object, exc: BaseException) -> ModelCallError:
+    """The error for ``exc`` raised by the user's ``module`` on the batch ``x``."""
+    error = f"{type(exc).__name__}: {exc}".strip()
+    if len(error) > 300:
+        error = error[:297] + "..."
+    return ModelCallError(
+        MODEL_CALL_MESSAGE.format(
+            module=module,
+            error=error,
+            shape=tuple(getattr(x, "shape", ())),
+            dtype=str(getattr(x, "dtype", type(x).__name__)).replace("torch.", ""),
+            device=getattr(x, "device", "cpu"),
+        )
+    )
 
 
 def parameter_error(name: str, owner: str, expected: str, got: object) -> ValidationError:

@@ -64,9 +64,11 @@ def bundle_html(bundle: AuditBundle) -> str:
     body = (
         f"<table><tbody>{rows}</tbody></table>" if rows else "<p>No issue: every check passes.</p>"
     )
+    stop = bundle.incomplete_text
     return (
         '<div style="text-align:left">'
-        f"<p><b>deepaudit</b> audit of <code>{esc(str(target.get('name')))}</code> "
+        + (f'<p style="color:#b42318"><b>{esc(stop)}</b></p>' if stop else "")
+        + f"<p><b>deepaudit</b> audit of <code>{esc(str(target.get('name')))}</code> "
         f"({esc(str(target.get('kind')))}, {esc(str(target.get('modality')))} data): "
         f"{badge(bundle.worst_severity)} {esc(_counts(bundle.findings))}; "
         f"{len(bundle.families)} families, {spent:.1f} s.</p>"

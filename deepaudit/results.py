@@ -440,6 +440,7 @@ _PROVENANCE_FIELDS = {
     "seconds": float,
     "seconds_per_family": dict,
     "model_evaluations": int,
+    "incomplete": dict | None,
     "*": Any,
 }
 
@@ -501,6 +502,25 @@ class AuditBundle:
     def findings(self) -> list[Finding]:
         """Every family's findings, worst first (stable within a severity)."""
         return worst_first(f for result in self.families.values() for f in result.findings)
+
+    @property
+    def incomplete(self) -> dict | None:
+        """When the run stopped part-way: the family it stopped in, the error, and the
+        families not run (``None`` for a complete run)."""
+        return self.provenance.get("incomplete") or None
+
+    @property
+    def incomplete_text(self) -> str | None:
+        """One sentence a reader sees wherever the run is shown, or None when complete."""
+        stop = self.incomplete
+        if stop is None:
+            return None
+        not_run = ", ".join(stop.get("not_run") or []) or "none"
+        return (
+            f"Incomplete run: it stopped in the {stop.get('stopped_in')!r} family "
+            f"({stop.get('error')}); not run: {not_run}. Its findings cover only the "
+            "families that finished."
+        )
 
     @property
     def issues(self) -> list[Issue]:
@@ -663,9 +683,10 @@ class AuditBundle:
 
     def __repr__(self) -> str:
         summary = tally_text(severity_tally(self.findings))
+        stop = "" if self.incomplete is None else ", INCOMPLETE"
         return (
             f"AuditBundle(target={self.target.get('name')!r}, "
-            f"families={list(self.families)}, findings: {summary or 'none'})"
+            f"families={list(self.families)}, findings: {summary or 'none'}{stop})"
         )
 
 

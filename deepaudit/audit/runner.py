@@ -20,7 +20,10 @@ from deepaudit.audit.device import resolve_device, seed_everything
 from deepaudit.audit.engine import open_engine, use_engine
 from deepaudit.audit.target import Target
 from deepaudit.errors import (
+    AUDIT_STOPPED_MESSAGE,
     FAMILY_NOT_APPLICABLE_MESSAGE,
+    AuditStoppedError,
+    DeepAuditError,
     NotApplicableError,
     article,
     described,
@@ -126,6 +129,10 @@ def run_audit(
     that cannot apply fails fast. Each family's seconds and model evaluations are
     recorded, with the seed, device, library versions and content hashes of model and
     data. When ``config.output_dir`` is set, the bundle is saved there.
+
+    A family that raises (the user's model, most often) stops the run with an
+    :class:`~deepaudit.errors.AuditStoppedError` naming the family; the families that
+    finished are kept in a bundle marked incomplete (``bundle.incomplete``).
     """
     if not isinstance(target, Target):
         raise parameter_error("target", "run_audit", "a deepaudit.Target", target)
@@ -167,7 +174,8 @@ def run_audit(
         target = target.subset(keep)
 
     started = time.perf_counter()
-    results = {}
+    results: dict[str, FamilyResult] = {}
+    stopped: tuple[str, Exception] | None = None
     engine = open_engine(config.engine, config.workers, config.ray_address, config.progress)
     try:
         with use_engine(engine):
@@ -176,13 +184,33 @@ def run_audit(
                 bar.set_postfix_str(family.name)
                 if on_progress is not None:
                     on_progress(i, len(families), family.name)
-                results[family.name] = _run_family(family, target, config)
-            if on_progress is not None:
-                on_progress(len(families), len(families), "")
+                try:
+                    results[family.name] = _run_family(family, target, config)
+                except Exception as exc:  # the user's model, or a bug: say where, keep the rest
+                    stopped = (family.name, exc)
+                    break
+            else:
+                if on_progress is not None:
+                    on_progress(len(families), len(families), "")
     finally:
         engine.close()
 
-    provenance = {
+    bundle = AuditBundle(
+        target=target.describe(),
+        provenance=_provenance(target, config, engine, results, started),
+        config=config.to_dict(),
+        families=results,
+    )
+    if stopped is not None:
+        _stop(bundle, config, [f.name for f in families], *stopped)
+    if config.output_dir is not None:
+        bundle.save(config.output_dir)
+    return bundle
+
+
+def _provenance(target: Target, config: AuditConfig, engine, results, started: float) -> dict:
+    """Where, when and how the run happened, with what it cost."""
+    return {
         "engine": engine.name,
         "workers": engine.workers,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -198,12 +226,39 @@ def run_audit(
         "seconds_per_family": {name: r.seconds for name, r in results.items()},
         "model_evaluations": sum(r.model_evaluations for r in results.values()),
     }
-    bundle = AuditBundle(
-        target=target.describe(),
-        provenance=provenance,
-        config=config.to_dict(),
-        families=results,
-    )
+
+
+def _stop(
+    bundle: AuditBundle, config: AuditConfig, planned: list[str], family: str, exc: Exception
+) -> None:
+    """Raise :class:`AuditStoppedError` for ``family``'s exception; the families that
+    finished are kept as a bundle marked incomplete (saved when the run saves), never
+    as one that looks complete."""
+    reason = str(exc) if isinstance(exc, DeepAuditError) else f"{type(exc).__name__}: {exc}"
+    finished = list(bundle.families)
+    if not finished:
+        raise AuditStoppedError(
+            AUDIT_STOPPED_MESSAGE.format(
+                family=family, reason=reason, kept="No family had finished: nothing was kept."
+            ),
+            family,
+        ) from exc
+    bundle.provenance["incomplete"] = {
+        "stopped_in": family,
+        "error": reason,
+        "not_run": [name for name in planned if name not in finished],
+    }
+    saved_to = None
     if config.output_dir is not None:
-        bundle.save(config.output_dir)
-    return bundle
+        saved_to = bundle.save(config.output_dir)
+        kept = f"The families that finished ({', '.join(finished)}) were saved to {saved_to}, "
+    else:
+        kept = f"The families that finished ({', '.join(finished)}) are in the error's .bundle, "
+    raise AuditStoppedError(
+        AUDIT_STOPPED_MESSAGE.format(
+            family=family, reason=reason, kept=kept + "marked incomplete."
+        ),
+        family,
+        bundle,
+        saved_to,
+    ) from exc

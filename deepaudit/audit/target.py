@@ -43,10 +43,12 @@ from deepaudit.audit.stream import (
 )
 from deepaudit.errors import (
     LENGTH_MISMATCH_MESSAGE,
+    DeepAuditError,
     NotApplicableError,
     ValidationError,
     article,
     described,
+    model_call_error,
     parameter_error,
     plural,
 )
@@ -500,7 +502,7 @@ class Target:
         with torch.no_grad():
             for start in range(0, len(x), self.batch_size):
                 chunk = x[start : start + self.batch_size].to(self.device)
-                out.append(self.label_model(chunk).argmax(dim=1).cpu())
+                out.append(self.call(self.label_model, chunk).argmax(dim=1).cpu())
                 self.n_evaluations += len(chunk)
         return torch.cat(out).numpy().astype(np.int64) if out else np.zeros(0, dtype=np.int64)
 
@@ -616,7 +618,24 @@ class Target:
         x = x.to(self.device)
         self.n_evaluations += int(x.shape[0])
         with gradient_context(self.model, self.device):
-            return self.model(x)
+            return self.call(self.model, x)
+
+    def call(self, module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """``module(x)``; an exception the user's module raises comes back as a
+        :class:`~deepaudit.errors.ModelCallError` that says which module, on what batch."""
+        try:
+            return module(x)
+        except DeepAuditError:
+            raise
+        except Exception as exc:
+            raise model_call_error(self._module_name(module), x, exc) from exc
+
+    def _module_name(self, module: nn.Module) -> str:
+        if module is self.model:
+            return "model"
+        if module is self.discriminator:
+            return "discriminator"
+        return "label_model" if module is self.label_model else type(module).__name__
 
     def score_tensor(self, x: torch.Tensor) -> torch.Tensor:
         """The differentiable quantity audits explain and attack, one row per sample.
@@ -638,7 +657,7 @@ class Target:
         x = x.to(self.device)
         self.n_evaluations += int(x.shape[0])
         with gradient_context(self.discriminator, self.device):
-            return self.discriminator(x).reshape(x.shape[0], -1)[:, 0]
+            return self.call(self.discriminator, x).reshape(x.shape[0], -1)[:, 0]
 
     def batches(
         self, x: torch.Tensor | None = None, *, desc: str | None = None
@@ -680,7 +699,7 @@ class Target:
     def _counted_model(self, module: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
         def call(batch: torch.Tensor) -> torch.Tensor:
             self.n_evaluations += int(batch.shape[0])
-            return module(batch)
+            return self.call(module, batch)
 
         return call
 

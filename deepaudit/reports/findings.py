@@ -46,6 +46,7 @@ def findings_document(bundle: AuditBundle) -> dict[str, Any]:
         "data_sha256": provenance.get("data_sha256"),
         "deepaudit_version": (provenance.get("versions") or {}).get("deepaudit"),
         "worst_severity": bundle.worst_severity,
+        "incomplete": bundle.incomplete,
         "regraded": provenance.get("regraded"),
         "counts": severity_counts(bundle),
         "families": {
@@ -92,6 +93,8 @@ def findings_markdown(bundle: AuditBundle) -> str:
         + f"{float(provenance.get('seconds') or 0.0):.1f} s on {md_escape(provenance.get('device'))}",
         "",
     ]
+    if bundle.incomplete_text is not None:
+        lines += [f"**{md_escape(bundle.incomplete_text)}**", ""]
     if not bundle.findings:
         lines.append("No findings.")
         return "\n".join(lines) + "\n"

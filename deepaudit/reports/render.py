@@ -70,6 +70,7 @@ def _render(bundle: AuditBundle, sections: list[Section], max_rows: int) -> str:
     context = {
         "title": f"deepaudit report: {bundle.target.get('name') or 'model'}",
         "bundle_sha256": bundle.source_sha256,
+        "incomplete": bundle.incomplete_text,
         "card": model_card(bundle),
         "audited": audited_line(bundle),
         "issues": [i for i in issues if i["severity"] != "pass"],

@@ -35,7 +35,7 @@ def latent_sensitivity(target: Target, n: int, seed: int) -> dict[str, np.ndarra
             both = torch.cat([codes[part] + steps[part], codes[part] - steps[part]])
             both = both.to(target.device)
             target.n_evaluations += len(both)
-            samples = target.model(both)
+            samples = target.call(target.model, both)
             plus, minus = samples.chunk(2)
             change = (plus - minus).flatten(1) / (2 * STEP)
             sample_change.append(change.pow(2).mean(dim=1).sqrt().double().cpu())
