@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from deepaudit.intersections import split_parts
 from deepaudit.results import SEVERITIES, severity_tally, worst_first
 from deepaudit.results import SEVERITY_RANK as RANK
 
@@ -113,7 +114,7 @@ def grouping_attributes(group: str | None) -> list[str]:
         head = group.split("=", 1)[0]
     else:
         return []
-    return [part.strip() for part in head.split(" & ") if part.strip()]
+    return [part.strip() for part in split_parts(head) if part.strip()]
 
 
 def check_concern(finding: Finding) -> Concern:

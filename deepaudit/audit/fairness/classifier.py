@@ -35,6 +35,7 @@ from deepaudit.audit.fairness.simultaneous import (
     critical_value,
     with_test_intervals,
 )
+from deepaudit.intersections import split_parts
 
 STATISTICS = ("difference", "ratio", "difference_to_overall", "ratio_to_overall")
 
@@ -193,7 +194,7 @@ def disparity_test_row(
         "highest_group": extremes[1],
         "n_groups": n_groups,
         "limit": threshold_name,
-        "attributes": grouping.count(" & ") + 1,
+        "attributes": len(split_parts(grouping)),
     }
 
 

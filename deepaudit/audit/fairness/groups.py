@@ -9,8 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from deepaudit.audit.fairness.inputs import INTERSECTION_SEPARATOR, encode_groups
+from deepaudit.audit.fairness.inputs import encode_groups
 from deepaudit.audit.stream import LEVEL_COUNT
+from deepaudit.intersections import join_parts
 
 
 @dataclass
@@ -48,7 +49,7 @@ def make_groupings(
             if order > 1 and signature in seen:
                 continue
             seen.add(signature)
-            out.append(Grouping(INTERSECTION_SEPARATOR.join(combo), combo, codes, names))
+            out.append(Grouping(join_parts(combo), combo, codes, names))
     return out
 
 
@@ -126,9 +127,7 @@ def groupings_from_levels(
             flat = np.ravel_multi_index(codes, dims)
             labels = np.asarray(
                 [
-                    INTERSECTION_SEPARATOR.join(
-                        str(values[a][c]) for a, c in zip(combo, row, strict=True)
-                    )
+                    join_parts(values[a][c] for a, c in zip(combo, row, strict=True))
                     for row in zip(*codes, strict=True)
                 ],
                 dtype=object,
@@ -144,7 +143,7 @@ def groupings_from_levels(
             lookup[flat] = group
             out.append(
                 LevelGrouping(
-                    INTERSECTION_SEPARATOR.join(combo),
+                    join_parts(combo),
                     combo,
                     names,
                     np.bincount(group, weights=weights, minlength=len(names)).astype(np.int64),

@@ -22,10 +22,10 @@ from deepaudit.errors import (
     parameter_error,
     plural,
 )
+from deepaudit.intersections import join_parts
 
 OWNER = "group_metrics"
 OVERALL = "overall"
-INTERSECTION_SEPARATOR = " & "
 
 GROUP_OF_ONE_MESSAGE = (
     "Group {group!r} has a single sample: its rates are 0 or 1 by construction and say "
@@ -128,8 +128,7 @@ def _intersections(columns: list[np.ndarray], owner: str) -> tuple[np.ndarray, l
     present, codes = np.unique(combined, return_inverse=True)
     digits = np.unravel_index(present, [len(names) for names, _ in parts])
     labels = [
-        INTERSECTION_SEPARATOR.join(str(parts[j][0][d[i]]) for j, d in enumerate(digits))
-        for i in range(len(present))
+        join_parts(parts[j][0][d[i]] for j, d in enumerate(digits)) for i in range(len(present))
     ]
     order = np.argsort(np.asarray(labels, dtype=object), kind="stable")
     rank = np.empty_like(order)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from deepaudit.errors import parameter_error
+from deepaudit.intersections import split_parts
 from deepaudit.results import FamilyResult
 
 #: The random stream of the group tables' bootstrap (``default_rng([sample_seed, 0])``).
@@ -100,6 +101,6 @@ def live_tests(
     for name in groupings(result):  # every grouping: the multiple comparison paid as audited
         names, codes = np.unique(group_labels(result, name).astype(str), return_inverse=True)
         cells = build_cells(labels, scores, codes, len(names), threshold, config.n_bins)
-        split = Grouping(name, tuple(name.split(" & ")), codes, [str(n) for n in names])
+        split = Grouping(name, tuple(split_parts(name)), codes, [str(n) for n in names])
         audit_cells(cells, split, classes, config, rng, tables)
     return [r for r in finish_tests(tables, config) if r["grouping"] == grouping]

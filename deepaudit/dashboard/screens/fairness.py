@@ -36,6 +36,7 @@ from deepaudit.dashboard.render import (
     show_figure,
     show_frame,
 )
+from deepaudit.intersections import split_parts
 from deepaudit.reports.views import Section, TableView, escape
 from deepaudit.results import FamilyResult
 
@@ -43,7 +44,6 @@ GROUPING_KEY = "fairness.grouping"
 METRIC_KEY = "fairness.metric"
 THRESHOLD_KEY = "fairness.threshold"
 CLASS_KEY = "fairness.class"
-SEPARATOR = " & "
 
 #: Views about mitigation, shown together as "before and after".
 MITIGATION_WORDS = ("mitigation", "tradeoff")
@@ -91,17 +91,22 @@ def intersection_figure(
     """A heat map of ``metric`` over the two attributes of an intersectional grouping;
     each cell shows its value and its count, and cells under ``min_size`` samples are
     greyed (too small for a verdict)."""
-    attributes = grouping.split(SEPARATOR)
+    attributes = split_parts(grouping)
     if len(attributes) != 2:
         return None
     rows = frame[frame["group"] != OVERALL]
     if "class" in rows and rows["class"].nunique() > 1:
         rows = rows[rows["class"] == rows["class"].iloc[0]]
-    parts = rows["group"].str.split(SEPARATOR, n=1, expand=True)
-    if parts.shape[1] != 2:
+    parts = [split_parts(str(label)) for label in rows["group"]]
+    if not parts or any(len(p) != 2 for p in parts):
         return None
     cells = pd.DataFrame(
-        {"a": parts[0], "b": parts[1], "v": rows[metric].astype(float), "n": rows["count"]}
+        {
+            "a": [p[0] for p in parts],
+            "b": [p[1] for p in parts],
+            "v": rows[metric].astype(float).to_numpy(),
+            "n": rows["count"].to_numpy(),
+        }
     )
     values = cells.pivot_table(index="a", columns="b", values="v", aggfunc="first", dropna=False)
     counts = cells.pivot_table(index="a", columns="b", values="n", aggfunc="first", dropna=False)

@@ -17,6 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from deepaudit.intersections import split_parts
 from deepaudit.reports.views.base import (
     FigureView,
     Section,
@@ -173,7 +174,7 @@ def _classifier_group_items(result: FamilyResult) -> list[View]:
 
 def group_rates_figure(frame: pd.DataFrame, rates: tuple[str, ...]) -> go.Figure:
     """Bars of each rate by group, one row per single-attribute grouping, with intervals."""
-    singles = [g for g in dict.fromkeys(frame["grouping"]) if " & " not in g]
+    singles = [g for g in dict.fromkeys(frame["grouping"]) if len(split_parts(g)) == 1]
     fig = make_subplots(
         rows=max(1, len(singles)),
         cols=len(rates),

@@ -102,6 +102,32 @@ def test_intersections_equal_metricframe_on_two_features(binary_data, rng):
     assert len(part) == 1 + 6
 
 
+def test_groups_whose_names_hold_the_separator_stay_apart_and_equal_metricframe(
+    binary_data, rng
+):
+    """("x & y", "z") and ("x", "y & z") would both read "x & y & z": each is its own
+    group, with its own label, and its metrics are fairlearn's for that tuple."""
+    from deepaudit.intersections import join_parts, split_parts
+
+    y, s, _ = binary_data
+    pairs = [("x & y", "z"), ("x", "y & z"), ("x", "z"), ('"q"', "z")]
+    chosen = rng.integers(0, len(pairs), len(y))
+    sensitive = pd.DataFrame(
+        {"a & b": [pairs[i][0] for i in chosen], "c": [pairs[i][1] for i in chosen]}
+    )
+    frame = group_metrics(y, s, sensitive)
+    labels = [g for g in frame["group"] if g != "overall"]
+    assert len(labels) == len(set(labels)) == 4
+    assert sorted(tuple(split_parts(g)) for g in labels) == sorted(pairs)
+    mf = fairlearn_frame(y, s, sensitive)
+    part = frame.set_index("group")
+    for key in pairs:  # fairlearn lists every combination; these are the ones present
+        value = mf.by_group["tpr"][key]
+        assert part.loc[join_parts(key), "tpr"] == pytest.approx(float(value), abs=TOL)
+    for parts in [("a",), ("a", "b"), ("x & y", "z"), ('"', ""), ("", ""), ('a "b"', " & ")]:
+        assert split_parts(join_parts(parts)) == list(parts)
+
+
 def test_multiclass_is_one_vs_rest_per_class(rng):
     n = 600
     proba = rng.dirichlet(np.ones(3), size=n)
