@@ -107,13 +107,14 @@ class RayEngine:
                 if "RAY_AUTH_TOKEN" not in os.environ:
                     os.environ["RAY_AUTH_TOKEN"] = _LOCAL_TOKEN  # Ray caches it per process
                     self._token_set = True
-            ray.init(
-                address=address,
-                include_dashboard=False,
-                log_to_driver=False,
-                configure_logging=False,
-                **extra,
-            )
+            with _local_only() if address is None else contextlib.nullcontext():
+                ray.init(
+                    address=address,
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    configure_logging=False,
+                    **extra,
+                )
             self._started_here = True
         resources = ray.cluster_resources()
         self._gpus = int(resources.get("GPU", 0))
@@ -187,6 +188,54 @@ class RayEngine:
         if self._token_set:
             os.environ.pop("RAY_AUTH_TOKEN", None)
             self._token_set = False
+
+
+#: The environment of the processes of a local Ray this engine starts: usage stats off,
+#: and Ray's local mode (its default on macOS and Windows), which each process reads as
+#: it imports Ray: the node address is then the loopback one, not the one a UDP socket
+#: towards 8.8.8.8 gets.
+_LOCAL_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+
+
+@contextlib.contextmanager
+def _local_only() -> Iterator[None]:
+    """Inside the block, a new local Ray stays on this machine; after it, the caller's
+    environment and Ray's module attributes are as they were.
+
+    * Ray's servers (the GCS, the raylet's node and object managers, each worker's gRPC
+      server, the runtime-env and dashboard agents) listen on loopback only when the node
+      address is the loopback one, else on every interface (``::``). On Linux Ray takes
+      the address a UDP socket towards 8.8.8.8 gets, and turns an explicit
+      ``_node_ip_address="127.0.0.1"`` into that one too; only its local mode keeps
+      loopback. This process read that mode when it imported Ray: it is set for the
+      block here, and the processes started inherit :data:`_LOCAL_ENV`.
+    * Ray's API server process is not started: with ``include_dashboard=False`` it only
+      runs the usage-stats module, which sends nothing for a ``ray.init`` cluster with
+      usage stats off, yet first probes 169.254.169.254 and metadata.google.internal to
+      name the cloud (``get_cluster_config_to_report``, whatever the setting). Ray lets
+      a node run without it, as when it fails to start.
+    """
+    from ray._private import ray_constants, services
+
+    patches = [
+        (ray_constants, "ENABLE_RAY_CLUSTER", False),
+        (services, "start_api_server", lambda *args, **kwargs: ("", None)),  # (url, process)
+    ]
+    saved = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
+    saved_env = {name: os.environ.get(name) for name in _LOCAL_ENV}
+    os.environ.update(_LOCAL_ENV)
+    for owner, name, value in patches:
+        setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        for owner, name, value in saved:
+            setattr(owner, name, value)
+        for name, value in saved_env.items():  # ray.init sets RAY_USAGE_STATS_ENABLED too
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def remove_ray_folder(path: str, seconds: float = 10.0) -> None:
