@@ -97,6 +97,19 @@ _CONSTRAINTS = {
             "digit_classifier",
         ),
     ],
+    "class_names": [
+        NONE,
+        Satisfies(
+            lambda c: (
+                not isinstance(c, str | bytes)
+                and isinstance(c, Sequence)
+                and len(c) > 0
+                and len({str(n) for n in c}) == len(c)
+            ),
+            "a list of distinct names, one per class (not one string)",
+            "ab",
+        ),
+    ],
     "sample_size": [Interval(int, 1, None)],
     "sample_seed": [Interval(int, 0, 2**32 - 1)],
 }
@@ -204,6 +217,7 @@ class Target:
                 "input_range": input_range,
                 "discriminator": discriminator,
                 "label_model": label_model,
+                "class_names": class_names,
                 "sample_size": sample_size,
                 "sample_seed": sample_seed,
             },
@@ -296,6 +310,7 @@ class Target:
         dtype = torch.long if modality == "text" else torch.float32
         self.reference_data = _optional_samples(reference_data, "reference_data", dtype)
         self.train_data = _optional_samples(train_data, "train_data", dtype)
+        self._check_sample_shapes()
         n = 0 if self.data is None else int(self.data.shape[0])
         self.labels = None if labels is None else _to_labels(labels, n)
         self.class_names = None if class_names is None else [str(c) for c in class_names]
@@ -359,6 +374,27 @@ class Target:
                     _OWNER,
                     f"integer class indices in [0, {n_classes - 1}] (one per class name)",
                     described(f"labels ranging over [{low}, {high}]"),
+                )
+
+    def _check_sample_shapes(self) -> None:
+        """Reference and training samples have the shape of a sample of the data (for a
+        generator, of each other: both are samples it is compared with)."""
+        if self.kind == "generator":
+            shape = None if self.reference_data is None else tuple(self.reference_data.shape[1:])
+        elif self.profile is not None:
+            shape = tuple(self.profile.sample_x.shape[1:])
+        else:
+            shape = tuple(self.data.shape[1:])
+        for name in ("reference_data", "train_data"):
+            given = getattr(self, name)
+            if given is None or shape is None:
+                continue
+            if given.ndim < 1 or tuple(given.shape[1:]) != shape:
+                raise parameter_error(
+                    name,
+                    _OWNER,
+                    f"samples of the data's shape {shape}, one per row",
+                    described(f"samples of shape {tuple(given.shape[1:])}"),
                 )
 
     # -- what the data is --------------------------------------------------------------
@@ -595,6 +631,9 @@ class Target:
                 )
             ranges[column] = (lo, hi)
         self.feature_ranges = ranges
+        rows = source if source is not None else self.profile.sample_x
+        for feature in self.categorical:
+            _check_categorical(feature, self.feature_groups[feature], feature_names, rows, ranges)
 
     def tokens(self, i: int) -> list[str]:
         """The tokens of text sample ``i``, padding removed."""
@@ -968,6 +1007,55 @@ def _to_tensor(x: Any, name: str, dtype: torch.dtype) -> torch.Tensor:
     if x.is_floating_point() and not torch.isfinite(x).all():
         raise parameter_error(name, _OWNER, "finite values", described("NaN or infinite values"))
     return x.to(dtype).contiguous()
+
+
+def _check_categorical(
+    feature: str,
+    columns: list[int],
+    names: list[str],
+    rows: torch.Tensor | None,
+    ranges: Mapping[str, tuple[float, float]],
+) -> None:
+    """A one-hot group's rows hold one 1 and 0s elsewhere; an integer-coded column holds
+    whole numbers inside its declared range. Audits perturb categories by these rules,
+    so data that breaks them would be audited as something it is not."""
+    if rows is None or len(rows) == 0:
+        return
+    values = rows[:, columns].double()
+    if len(columns) > 1:
+        binary = (values == 0) | (values == 1)
+        bad = ~(binary.all(dim=1) & (values.sum(dim=1) == 1))
+        if bool(bad.any()):
+            row = int(bad.nonzero()[0, 0])
+            raise parameter_error(
+                "data",
+                _OWNER,
+                f"one-hot rows in the columns of categorical feature {feature!r} "
+                "(one 1 and 0s elsewhere in each row; encode every category, "
+                "e.g. OneHotEncoder(drop=None))",
+                described(
+                    f"{int(bad.sum())} rows that are not, the first (row {row}) "
+                    f"{[round(float(v), 4) for v in values[row].tolist()]}"
+                ),
+            )
+        return
+    column = values[:, 0]
+    name = names[columns[0]]
+    low, high = ranges[name]
+    if not bool(torch.all(column == column.round())):
+        raise parameter_error(
+            "data",
+            _OWNER,
+            f"whole-number codes in the integer-coded categorical column {name!r}",
+            described(f"values such as {float(column[column != column.round()][0])}"),
+        )
+    if float(column.min()) < low or float(column.max()) > high:
+        raise parameter_error(
+            "data",
+            _OWNER,
+            f"codes of categorical column {name!r} inside its feature_ranges [{low:g}, {high:g}]",
+            described(f"codes ranging over [{float(column.min()):g}, {float(column.max()):g}]"),
+        )
 
 
 def _check_data_shape(x: torch.Tensor, modality: str) -> None:

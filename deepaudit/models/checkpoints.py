@@ -132,6 +132,36 @@ def read_manifest(name: str, directory: str | os.PathLike | None = None) -> dict
         ) from exc
 
 
+def check_manifest_fields(
+    manifest: dict[str, Any], name: str, directory: str | os.PathLike | None = None
+) -> None:
+    """Refuse, before a module is built, a manifest lacking what building reads: the
+    constructor arguments of each module and the preprocessing of the data."""
+    _, manifest_path = checkpoint_paths(name, directory)
+    for field, expected, ok in _BUILD_FIELDS:
+        value = manifest.get(field)
+        if not ok(value):
+            got = "nothing" if value is None else f"a {type(value).__name__}"
+            raise CheckpointError(
+                MANIFEST_CORRUPT_MESSAGE.format(
+                    path=manifest_path,
+                    reason=f"its {field!r} must be {expected}, but it holds {got}; retrain "
+                    f"it with deepaudit.models.train_model({name!r})",
+                )
+            )
+
+
+#: What building a reference model reads from its manifest.
+_BUILD_FIELDS = (
+    (
+        "model_kwargs",
+        "a mapping from each module to its constructor arguments",
+        lambda v: isinstance(v, dict) and all(isinstance(k, dict) for k in v.values()),
+    ),
+    ("preprocessing", "a mapping", lambda v: isinstance(v, dict)),
+)
+
+
 def check_safetensors_format(path: str | os.PathLike) -> None:
     """Refuse anything that is not a safetensors file, pickles with their own message.
 

@@ -23,6 +23,7 @@ from deepaudit.audit.target import Target
 from deepaudit.errors import CheckpointError
 from deepaudit.models.cards import render_card, write_card
 from deepaudit.models.checkpoints import (
+    check_manifest_fields,
     load_checkpoint,
     read_manifest,
     save_checkpoint,
@@ -134,8 +135,14 @@ def load_model(
     are read. ``target.metadata`` holds the model card and the manifest's measurements.
     """
     recipe = get_recipe(name)
+    check_manifest_fields(read_manifest(name, checkpoint_dir), name, checkpoint_dir)
     state, manifest = load_checkpoint(name, checkpoint_dir)
-    modules = recipe.build(manifest["model_kwargs"])
+    try:
+        modules = recipe.build(manifest["model_kwargs"])
+    except (KeyError, TypeError, ValueError) as exc:  # arguments of another version
+        raise CheckpointError(
+            STATE_MISMATCH_MESSAGE.format(name=name, module="model_kwargs", reason=exc)
+        ) from exc
     for module_name, module in modules.items():
         try:
             module.load_state_dict(state[module_name])

@@ -45,7 +45,7 @@ EXPLAIN_CONSTRAINTS = {
     "n_noise_samples": [Interval(int, 1, 10_000)],
     "noise_level": [Interval(float, 0, 1, closed="right")],
     "n_background": [Interval(int, 1, 10_000)],
-    "occlusion_window": [Interval(int, 1, None)],
+    "occlusion_window": [Interval(int, 1, 1024)],
     "kernel_shap_samples": [Interval(int, 16, 100_000)],
     "kernel_shap_background": [Interval(int, 1, 1000)],
     "lime_samples": [Interval(int, 16, 100_000)],

@@ -38,7 +38,7 @@ def _proxies(value) -> bool:
 
 FAIRNESS_CONSTRAINTS = {
     "sensitive_features": [NONE, _ATTRIBUTES],
-    "max_intersection_order": [Interval(int, 1, None)],
+    "max_intersection_order": [Interval(int, 1, 8)],
     "n_bootstrap": [Interval(int, 0, 100_000)],
     "bootstrap": [OneOf(("auto", *BOOTSTRAPS))],
     "max_saved_rows": [Interval(int, 1, 10_000_000)],

@@ -15,8 +15,8 @@ OVERVIEW_CONSTRAINTS = {
     "max_error_ratio": [Interval(float, 1, None)],
     "n_generated": [Interval(int, 2, 1_000_000)],
     "max_moment_gap": [Interval(float, 0, None, closed="neither")],
-    "exact_rows": [Interval(int, 1, None)],
-    "max_saved_rows": [Interval(int, 0, None)],
+    "exact_rows": [Interval(int, 1, 100_000_000)],
+    "max_saved_rows": [Interval(int, 0, 10_000_000)],
 }
 
 
