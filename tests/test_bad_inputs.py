@@ -357,6 +357,8 @@ CASES: dict[str, Case] = {
     "workers 0": Case(lambda: audit(workers=0), "'workers'"),
     "progress a string": Case(lambda: audit(progress="yes"), "'progress'"),
     "ray_address a number": Case(lambda: audit(ray_address=1), "'ray_address'"),
+    "n_threads 0": Case(lambda: audit(n_threads=0), "'n_threads'"),
+    "n_threads a word": Case(lambda: audit(n_threads="many"), "'n_threads'"),
     "fairness attribute unknown": Case(
         lambda: audit(families=["fairness"], options={"fairness": {"sensitive_features": ["age"]}}),
         "sensitive_features",

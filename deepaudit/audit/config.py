@@ -55,6 +55,13 @@ class AuditConfig(Config):
         numbers for the same seed. Ray is the optional extra ``deepaudit[ray]``.
     progress
         Show progress bars.
+    n_threads
+        Threads of torch's CPU kernels and of OpenMP/BLAS while each family runs,
+        restored afterwards. ``"auto"``: a family's own ``n_threads`` setting where it has
+        one (explain, generative: 1), else :func:`~deepaudit.audit.device.default_threads`,
+        half the cores this process may use, so that a neighbour (another audit, a
+        training job) does not leave torch's threads spinning on each other; an int sets
+        every family; ``None`` leaves the process's setting.
     """
 
     families: tuple[str, ...] = DEFAULT_FAMILIES
@@ -70,6 +77,7 @@ class AuditConfig(Config):
     engine: str = "local"
     workers: int | None = None
     ray_address: str | None = None
+    n_threads: int | str | None = "auto"
 
     @classmethod
     def constraints(cls) -> dict[str, list]:
@@ -102,6 +110,7 @@ class AuditConfig(Config):
             "engine": self.engine,
             "workers": self.workers,
             "ray_address": self.ray_address,
+            "n_threads": self.n_threads,
         }
 
 
@@ -129,6 +138,7 @@ def audit_config_constraints() -> dict[str, list]:
         "engine": [OneOf(ENGINES)],
         "workers": [NONE, Interval(int, 1, None)],
         "ray_address": [NONE, InstanceOf((str,), "a str such as 'ray://host:10001' or 'auto'")],
+        "n_threads": [NONE, OneOf(("auto",)), Interval(int, 1, 1024)],
     }
 
 

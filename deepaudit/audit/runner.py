@@ -16,7 +16,12 @@ from tqdm.auto import tqdm
 
 from deepaudit._version import __version__
 from deepaudit.audit.config import AuditConfig
-from deepaudit.audit.device import resolve_device, seed_everything
+from deepaudit.audit.device import (
+    default_threads,
+    limited_threads,
+    resolve_device,
+    seed_everything,
+)
 from deepaudit.audit.engine import open_engine, use_engine
 from deepaudit.audit.target import Target
 from deepaudit.errors import (
@@ -68,7 +73,8 @@ def _run_family(family: Family, target: Target, config: AuditConfig) -> FamilyRe
     if not config.progress and getattr(options, "progress", False):
         options = options.replace(progress=False)  # progress=False silences every family
     t0 = time.perf_counter()
-    result = family.run(subject, options, config.seed)
+    with limited_threads(family_threads(config, options)):
+        result = family.run(subject, options, config.seed)
     result.seconds = time.perf_counter() - t0
     result.model_evaluations = subject.n_evaluations - evaluations_before
     if not isinstance(result, family.result_class):
@@ -90,6 +96,15 @@ def _run_family(family: Family, target: Target, config: AuditConfig) -> FamilyRe
             f"sample_seed={target.profile.sample_seed}).",
         )
     return result
+
+
+def family_threads(config: AuditConfig, options: object) -> int | None:
+    """The threads a family runs with (see ``AuditConfig.n_threads``)."""
+    if config.n_threads != "auto":
+        return config.n_threads
+    if hasattr(options, "n_threads"):
+        return options.n_threads
+    return default_threads()
 
 
 def check_output_dir(output_dir: os.PathLike | str | None) -> None:
@@ -224,6 +239,9 @@ def _provenance(target: Target, config: AuditConfig, engine, results, started: f
         "data_sha256": target.data_sha256(),
         "seconds": time.perf_counter() - started,
         "seconds_per_family": {name: r.seconds for name, r in results.items()},
+        "threads_per_family": {
+            name: family_threads(config, config.options_for(name)) for name in results
+        },
         "model_evaluations": sum(r.model_evaluations for r in results.values()),
     }
 
