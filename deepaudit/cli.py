@@ -1,4 +1,5 @@
-"""The ``deepaudit`` command line: demo, audit, report, dashboard, train, models."""
+"""The ``deepaudit`` command line: demo, audit, report, regrade, compare, dashboard, train,
+models."""
 
 from __future__ import annotations
 
@@ -21,9 +22,30 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 console = Console()
 err_console = Console(stderr=True)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from deepaudit._version import __version__
+
+        console.print(f"deepaudit {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    """Audit PyTorch models: why they decide, for whom they fail, how easily they break."""
 
 
 def _port_free(port: int) -> bool:
@@ -80,8 +102,8 @@ def _load_target(name_or_path: str, device: str):
 def _applicable_families(target, families: list[str] | None) -> list[str]:
     from deepaudit.families import get_family, list_families
 
-    if families:
-        return families
+    if families:  # repeated (-f a -f b) or comma-separated (-f a,b), or both
+        return [name.strip() for value in families for name in value.split(",") if name.strip()]
     return [f for f in list_families() if get_family(f).applies_to(target) is None]
 
 
@@ -94,6 +116,15 @@ def _write_report(run_dir: Path, out: Path | None = None) -> Path | None:
     return write_report(run_dir, out or run_dir / "report.html")
 
 
+class FailOn(StrEnum):
+    """The severity from which ``deepaudit audit``, ``report`` or ``regrade --fail-on`` exits with 1."""
+
+    fail = "fail"
+    warn = "warn"
+    inconclusive = "inconclusive"
+    never = "never"
+
+
 @app.command()
 def audit(
     name_or_path: Annotated[
@@ -103,7 +134,13 @@ def audit(
         "runs/audit"
     ),
     families: Annotated[
-        list[str] | None, typer.Option("--families", "-f", help="Families to run (repeat).")
+        list[str] | None,
+        typer.Option(
+            "--families",
+            "-f",
+            help="Families to run: repeat the option or separate by commas "
+            "(-f overview,fairness). Default: every family that applies.",
+        ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of every random choice.")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
@@ -116,8 +153,16 @@ def audit(
     workers: Annotated[
         int | None, typer.Option(help="Ray workers (default: one per GPU, else per CPU).")
     ] = None,
+    fail_on: Annotated[
+        FailOn,
+        typer.Option(
+            "--fail-on",
+            help="Exit with status 1 when a finding is this severe or worse (for CI).",
+        ),
+    ] = FailOn.never,
 ) -> None:
-    """Audit one model and save the run folder (bundle.json, arrays.npz, report.html)."""
+    """Audit one model and save the run folder: bundle.json and arrays.npz, with
+    report.html, findings.json and findings.md made from them."""
     from deepaudit.audit import AuditConfig, run_audit
 
     try:
@@ -134,27 +179,33 @@ def audit(
         bundle = run_audit(target, config)
     except AuditStoppedError as exc:
         if exc.saved_to is not None:  # what finished, reported as incomplete
-            report = _write_report(exc.saved_to)
-            console.print(
-                f"Saved the incomplete audit to [bold]{exc.saved_to}[/]; report: {report}"
-            )
+            written = _write_run_files(exc.saved_to, exc.bundle)
+            console.print(f"Saved the incomplete audit to [bold]{escape_markup(str(out))}[/]")
+            _print_written(written)
         raise _fail(exc) from exc
     except DeepAuditError as exc:
         raise _fail(exc) from exc
-    report = _write_report(out)
+    written = _write_run_files(out, bundle)
     _print_findings(bundle)
-    console.print(
-        f"Saved the audit to [bold]{out}[/]" + (f"; report: [bold]{report}[/]" if report else "")
-    )
+    console.print(f"Saved the audit to [bold]{escape_markup(str(out))}[/]")
+    _print_written(written)
+    _exit_on(bundle.worst_severity, fail_on)
 
 
-class FailOn(StrEnum):
-    """The severity from which ``deepaudit report`` / ``regrade --fail-on`` exits with 1."""
+def _write_run_files(run_dir: Path, bundle) -> list[Path]:
+    """The report and the findings files of a saved run, when the reports part is
+    installed (each records the bundle it was made from)."""
+    report = _write_report(run_dir)
+    if report is None:
+        return []
+    from deepaudit.reports import write_findings
 
-    fail = "fail"
-    warn = "warn"
-    inconclusive = "inconclusive"
-    never = "never"
+    return [report, *write_findings(bundle, run_dir / "findings.json", run_dir / "findings.md")]
+
+
+def _print_written(paths: list[Path]) -> None:
+    for path in paths:
+        console.print(f"Wrote [bold]{escape_markup(str(path))}[/]")
 
 
 @app.command()
@@ -304,6 +355,81 @@ def regrade(
     for file in written:
         console.print(f"Wrote [bold]{escape_markup(str(file))}[/]")
     _exit_on(graded.worst_severity, fail_on)
+
+
+class CompareFailOn(StrEnum):
+    """When ``deepaudit compare`` exits with 1."""
+
+    regression = "regression"
+    change = "change"
+    never = "never"
+
+
+@app.command()
+def compare(
+    base_run: Annotated[Path, typer.Argument(help="The baseline run folder.")],
+    new_run: Annotated[Path, typer.Argument(help="The run folder to compare with it.")],
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Also write the changes as JSON.")
+    ] = None,
+    fail_on: Annotated[
+        CompareFailOn,
+        typer.Option(
+            "--fail-on",
+            help="Exit with status 1 on a regression (a new or worsened finding, or an "
+            "incomplete new run), on any change, or never.",
+        ),
+    ] = CompareFailOn.never,
+) -> None:
+    """List the findings that are new, worse, better or gone in NEW_RUN against
+    BASE_RUN, matched by their stable ids (no model, no data, no torch)."""
+    import json
+
+    from deepaudit.comparison import compare_runs, regressions, same_subject
+    from deepaudit.results import load_bundle
+
+    try:
+        base, new = load_bundle(base_run), load_bundle(new_run)
+        if json_path is not None:
+            _check_writable_file(json_path, "--json")
+    except DeepAuditError as exc:
+        raise _fail(exc) from exc
+    warning = same_subject(base, new)
+    if warning:
+        err_console.print(f"[yellow]warning:[/] {escape_markup(warning)}", highlight=False)
+    changes = compare_runs(base, new)
+    if changes:
+        table = Table(title=f"{len(changes)} findings changed")
+        for column in ("change", "finding", "before", "after", "finding now"):
+            table.add_column(column, overflow="fold")
+        for c in changes:
+            table.add_row(
+                c.kind,
+                escape_markup(c.id),
+                c.before or "—",
+                c.after or "—",
+                escape_markup(c.message),
+            )
+        console.print(table)
+    else:
+        console.print("No finding changed severity.")
+    found = regressions(changes)
+    console.print(f"{len(found)} regressions, {len(changes) - len(found)} other changes.")
+    if json_path is not None:
+        from deepaudit.reports._io import atomic_write_text
+
+        document = {
+            "base": {"path": str(base_run), "bundle_sha256": base.source_sha256},
+            "new": {"path": str(new_run), "bundle_sha256": new.source_sha256},
+            "regressions": len(found),
+            "changes": [c.to_dict() for c in changes],
+        }
+        written = atomic_write_text(json_path, json.dumps(document, indent=2) + "\n")
+        console.print(f"Wrote [bold]{escape_markup(str(written))}[/]")
+    failing = found if fail_on is CompareFailOn.regression else changes
+    if fail_on is not CompareFailOn.never and failing:
+        console.print(f"Exit status 1: {len(failing)} {fail_on.value}s (--fail-on).")
+        raise typer.Exit(code=1)
 
 
 @app.command()

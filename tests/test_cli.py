@@ -11,7 +11,9 @@ from deepaudit.cli import app
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("command", ["demo", "audit", "report", "dashboard", "train", "models"])
+@pytest.mark.parametrize(
+    "command", ["demo", "audit", "report", "regrade", "compare", "dashboard", "train", "models"]
+)
 def test_every_command_has_help(command):
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0, result.output
