@@ -30,6 +30,7 @@ from deepaudit._validation import (
 )
 from deepaudit.audit.bars import nested_bar
 from deepaudit.audit.device import batch_size_for, gradient_context, resolve_device
+from deepaudit.audit.preprocess import RawColumns, encode_raw
 from deepaudit.audit.stream import (
     DEFAULT_SAMPLE_SIZE,
     LEVEL_COUNT,
@@ -145,6 +146,13 @@ class Target:
         Tabular only: a name per column; logical categorical features mapped to their
         columns (one-hot groups, or a single integer-coded column); valid (low, high)
         per column (defaults to the observed range).
+    preprocess
+        Tabular only: a fitted scikit-learn transformer (``ColumnTransformer``,
+        ``Pipeline``) or a function that turns the raw DataFrame ``data`` (string
+        columns allowed) into the model's inputs. Each raw column becomes one feature of
+        the audit (a categorical one when its values are not numbers, whatever columns
+        it is encoded into), so explanations, perturbations and reports name raw
+        columns; ``feature_ranges`` are then in raw units.
     input_range
         Image only: the valid range of pixel values.
     vocab
@@ -186,6 +194,7 @@ class Target:
         feature_names: Sequence[str] | None = None,
         categorical_features: Mapping[str, Sequence[str]] | Sequence[str] | None = None,
         feature_ranges: Mapping[str, tuple[float, float]] | None = None,
+        preprocess: Any = None,
         input_range: tuple[float, float] = (0.0, 1.0),
         vocab: Sequence[str] | None = None,
         discriminator: nn.Module | None = None,
@@ -278,6 +287,24 @@ class Target:
             labels = self.profile.sample_labels
             sensitive = self.profile.sample_sensitive
 
+        self.raw_columns: RawColumns | None = None
+        if preprocess is not None:
+            (
+                data,
+                reference_data,
+                train_data,
+                feature_names,
+                categorical_features,
+                feature_ranges,
+            ) = self._encode_raw(
+                preprocess,
+                data,
+                reference_data,
+                train_data,
+                feature_names,
+                categorical_features,
+                feature_ranges,
+            )
         data, dataset_labels = _dataset_to_arrays(data)
         if labels is None:
             labels = dataset_labels
@@ -375,6 +402,66 @@ class Target:
                     f"integer class indices in [0, {n_classes - 1}] (one per class name)",
                     described(f"labels ranging over [{low}, {high}]"),
                 )
+
+    def _encode_raw(
+        self,
+        preprocess,
+        data,
+        reference_data,
+        train_data,
+        feature_names,
+        categorical_features,
+        feature_ranges,
+    ) -> tuple:
+        """The raw DataFrames encoded by ``preprocess``, with the names and groups of the
+        encoded columns that make each raw column one logical feature."""
+        if self.modality != "tabular" or self.kind == "generator" or self.stream is not None:
+            raise parameter_error(
+                "preprocess",
+                _OWNER,
+                "None except for tabular classifiers and autoencoders with data in memory",
+                described(
+                    f"a preprocessing step for {article(self.kind)} {self.kind} of "
+                    f"{self.modality} data" + (" that streams" if self.stream else "")
+                ),
+            )
+        for name, value in (
+            ("feature_names", feature_names),
+            ("categorical_features", categorical_features),
+        ):
+            if value is not None:
+                raise parameter_error(
+                    name, _OWNER, "None with preprocess= (it comes from the raw columns)", value
+                )
+        encoded, mapping = encode_raw(preprocess, data)
+        self.raw_columns = mapping
+        extra = []
+        for name, raw in (("reference_data", reference_data), ("train_data", train_data)):
+            if raw is not None:
+                if not isinstance(raw, pd.DataFrame):
+                    raise parameter_error(
+                        name, _OWNER, "a raw DataFrame like data (preprocess= encodes it)", raw
+                    )
+                raw = encode_raw(preprocess, raw)[0]
+            extra.append(raw)
+        names = mapping.encoded_names
+        groups = {c: [names[j] for j in mapping.groups[c]] for c in mapping.categorical}
+        ranges = None
+        if feature_ranges is not None:
+            ranges = {}
+            for column, bounds in feature_ranges.items():
+                if column not in mapping.affine:
+                    raise parameter_error(
+                        "feature_ranges",
+                        _OWNER,
+                        "ranges of numeric raw columns that the preprocessing scales "
+                        f"affinely ({', '.join(mapping.affine) or 'none'})",
+                        column,
+                    )
+                slope, intercept = mapping.affine[column]
+                lo, hi = sorted(slope * float(b) + intercept for b in bounds)
+                ranges[column] = (lo, hi)
+        return encoded, extra[0], extra[1], names, groups, ranges
 
     def _check_sample_shapes(self) -> None:
         """Reference and training samples have the shape of a sample of the data (for a
@@ -875,6 +962,8 @@ class Target:
             info["feature_names"] = self.feature_names
             info["feature_groups"] = self.feature_groups
             info["categorical_features"] = self.categorical
+        if self.raw_columns is not None:
+            info["raw_columns"] = self.raw_columns.to_dict()
         if self.vocab is not None:
             info["vocab_size"] = len(self.vocab)
         if self.kind == "generator":

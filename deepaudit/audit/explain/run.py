@@ -92,6 +92,8 @@ def run_explain(target: Target, options: ExplainConfig, seed: int) -> ExplainRes
             f"The data streams ({target.n_samples:,} rows): samples to explain were drawn "
             f"from a uniform random sample of {sample.n_samples:,} rows.",
         )
+    if getattr(target, "raw_columns", None) is not None:
+        result.notes.insert(0, target.raw_columns.note())
     if options.every_row and case is not None:
         started, before = time.perf_counter(), target.n_evaluations
         every_row_results(result, target, case, options, seed)

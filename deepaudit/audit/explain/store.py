@@ -8,6 +8,10 @@ from deepaudit.audit.explain.case import Case
 from deepaudit.results import FamilyResult
 
 
+def _raw_text(value) -> str:
+    return value if isinstance(value, str) else f"{float(value):.4g}"
+
+
 def _classes_text(case: Case) -> list[str]:
     if case.classes is None:
         return ["score"] * case.n
@@ -17,6 +21,10 @@ def _classes_text(case: Case) -> list[str]:
 
 #: The samples table's own columns (a sensitive attribute of the same name is renamed).
 SAMPLE_COLUMNS = ("sample", "index", "explained_output", "label")
+
+
+def _raw_text(value) -> str:
+    return value if isinstance(value, str) else f"{float(value):.4g}"
 
 
 def samples_table(case: Case) -> list[dict]:
@@ -36,6 +44,10 @@ def samples_table(case: Case) -> list[dict]:
                 row[key] = str(case.groups[attribute].iloc[i])
         rows.append(row)
     return rows
+
+
+def _raw_text(value) -> str:
+    return value if isinstance(value, str) else f"{float(value):.4g}"
 
 
 def store_arrays(result: FamilyResult, case: Case, runs: dict) -> None:
@@ -58,6 +70,16 @@ def store_arrays(result: FamilyResult, case: Case, runs: dict) -> None:
         arrays["inputs"] = case.inputs.numpy().astype(np.float32)
         arrays["feature_names"] = np.asarray(case.space.names, dtype=str)
         arrays["feature_values"] = case.codec.display(case.inputs.numpy())
+        raw = getattr(case.target, "raw_columns", None)
+        if raw is not None:  # the raw values the user knows, not the encoded ones
+            decoded = raw.decode(case.inputs.numpy())
+            arrays["feature_values"] = np.asarray(
+                [
+                    [_raw_text(decoded[name][i]) for name in case.space.names]
+                    for i in range(len(decoded))
+                ],
+                dtype=str,
+            )
     else:
         arrays["inputs"] = case.inputs.numpy().astype(np.float32)
     arrays["curve_fractions"] = np.linspace(
@@ -70,6 +92,10 @@ def store_arrays(result: FamilyResult, case: Case, runs: dict) -> None:
             arrays[f"attributions_{name}"] = np.asarray(run["attribution"].values, dtype=np.float32)
         arrays[f"deletion_curve_{name}"] = run["curves"]["deletion"].mean(axis=0)
         arrays[f"insertion_curve_{name}"] = run["curves"]["insertion"].mean(axis=0)
+
+
+def _raw_text(value) -> str:
+    return value if isinstance(value, str) else f"{float(value):.4g}"
 
 
 def token_rows(case: Case, runs: dict) -> list[dict]:

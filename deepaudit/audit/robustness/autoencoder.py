@@ -288,6 +288,6 @@ def _examples(name, sw: Sweep, space, ids, sensitive, scores, threshold, target,
             "threshold": threshold,
         }
         if target.modality == "tabular":
-            row["changes"] = ex.feature_changes(o, a, target.feature_names)
+            row["changes"] = ex.raw_changes(o, a, target)
         shown.append((row, o, a))
     return shown

@@ -206,7 +206,7 @@ def _examples(target, problem, attacks, words, options, result) -> None:
             row["text_before"] = " ".join(target.vocab[t] for t in o if t != 0)
             row["text_after"] = " ".join(target.vocab[t] for t in a if t != 0)
         elif target.modality == "tabular":
-            row["changes"] = ex.feature_changes(o, a, target.feature_names)
+            row["changes"] = ex.raw_changes(o, a, target)
         rows.append(row)
         originals.append(o)
         adversarials.append(a)
