@@ -229,11 +229,20 @@ def report(
         bool,
         typer.Option("--findings/--no-findings", help="Write the JSON and Markdown findings."),
     ] = True,
+    junit_path: Annotated[
+        Path | None,
+        typer.Option("--junit", help="Also write JUnit XML: one test case per check."),
+    ] = None,
+    sarif_path: Annotated[
+        Path | None,
+        typer.Option("--sarif", help="Also write SARIF 2.1.0: one result per check."),
+    ] = None,
     fail_on: Annotated[
         FailOn,
         typer.Option(
             "--fail-on",
-            help="Exit with status 1 when a finding is this severe or worse (for CI).",
+            help="Exit with status 1 when a finding is this severe or worse (for CI); in "
+            "JUnit and SARIF, such findings are the failures.",
         ),
     ] = FailOn.never,
 ) -> None:
@@ -249,6 +258,7 @@ def report(
                 ("--json", json_path or html_path.parent / "findings.json"),
                 ("--markdown", markdown_path or html_path.parent / "findings.md"),
             ]
+        targets += [(o, p) for o, p in (("--junit", junit_path), ("--sarif", sarif_path)) if p]
         for option, target_path in targets:  # every file checked before any is written
             _check_writable_file(target_path, option)
         path = _write_report(run_dir, output)
@@ -263,6 +273,16 @@ def report(
                 json_path or path.parent / "findings.json",
                 markdown_path or path.parent / "findings.md",
             )
+        if junit_path or sarif_path:
+            from deepaudit.reports import write_junit, write_sarif
+
+            gate = "fail" if fail_on is FailOn.never else fail_on.value
+            if junit_path:
+                written.append(write_junit(bundle, junit_path, fail_on=gate))
+            if sarif_path:
+                written.append(
+                    write_sarif(bundle, sarif_path, fail_on=gate, artifact=run_dir / "bundle.json")
+                )
     except DeepAuditError as exc:
         raise _fail(exc) from exc
     for file in written:

@@ -118,3 +118,29 @@ def test_version_and_short_help():
     short = runner.invoke(app, ["-h"])
     assert short.exit_code == 0 and "compare" in short.output
     assert runner.invoke(app, ["audit", "-h"]).exit_code == 0
+
+
+def test_report_writes_junit_and_sarif_with_one_entry_per_check(factory, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    out = tmp_path / "run"
+    assert _audit(factory, "broken", out).exit_code == 0
+    junit, sarif = tmp_path / "ci" / "audit.xml", tmp_path / "ci" / "audit.sarif"
+    result = runner.invoke(
+        app, ["report", str(out), "--junit", str(junit), "--sarif", str(sarif), "--fail-on", "fail"]
+    )
+    assert result.exit_code == 1, result.output  # the broken model fails, as --fail-on asks
+    bundle = da.load_bundle(out)
+    ids = sorted(f.id for f in bundle.findings)
+    cases = ET.parse(junit).getroot().iter("testcase")
+    assert sorted(c.get("name") for c in cases) == ids
+    failed = {
+        c.get("name")
+        for c in ET.parse(junit).getroot().iter("testcase")
+        if c.find("failure") is not None
+    }
+    assert failed == {f.id for f in bundle.findings if f.severity == "fail"}
+    document = json.loads(sarif.read_text())
+    results = document["runs"][0]["results"]
+    assert sorted(r["partialFingerprints"]["deepauditFindingId/v1"] for r in results) == ids
+    assert document["runs"][0]["results"][0]["locations"]

@@ -6,8 +6,10 @@
     write_report("runs/cnn")                  # runs/cnn/report.html, opens with no network
     write_index("runs", ["runs/cnn", "runs/lstm"])
     print(findings_markdown(deepaudit.load_bundle("runs/cnn")))   # for a PR comment
+    write_junit(bundle, "audit.xml"); write_sarif(bundle, "audit.sarif")   # CI gates
 """
 
+from deepaudit.reports.ci import junit_xml, sarif, write_junit, write_sarif
 from deepaudit.reports.findings import (
     findings_document,
     findings_json,
@@ -22,9 +24,13 @@ __all__ = [
     "findings_document",
     "findings_json",
     "findings_markdown",
+    "junit_xml",
     "render_html",
+    "sarif",
     "severity_counts",
     "write_findings",
     "write_index",
+    "write_junit",
     "write_report",
+    "write_sarif",
 ]
