@@ -374,6 +374,10 @@ CASES: dict[str, Case] = {
         lambda: audit(families=["explain"], options={"explain": {"methods": ["shapp"]}}),
         "'methods'",
     ),
+    "explain method not for the data": Case(
+        lambda: audit(text, families=["explain"], options={"explain": {"methods": ["saliency"]}}),
+        "'methods'",
+    ),
     "robustness norm unknown": Case(
         lambda: audit(families=["robustness"], options={"robustness": {"norms": ["l3"]}}),
         "'norms'",

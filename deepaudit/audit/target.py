@@ -30,6 +30,7 @@ from deepaudit._validation import (
 )
 from deepaudit.audit.bars import nested_bar
 from deepaudit.audit.device import batch_size_for, gradient_context, resolve_device
+from deepaudit.audit.huggingface import is_huggingface_model
 from deepaudit.audit.preprocess import RawColumns, encode_raw
 from deepaudit.audit.stream import (
     DEFAULT_SAMPLE_SIZE,
@@ -155,8 +156,13 @@ class Target:
         columns; ``feature_ranges`` are then in raw units.
     input_range
         Image only: the valid range of pixel values.
-    vocab
-        Text only: the token of each id (``vocab[0]`` is padding).
+    vocab, tokenizer
+        Text only: the token of each id (``vocab[0]`` is padding), and optionally the
+        tokenizer that made the ids (a Hugging Face tokenizer), which identity-term
+        templates are then encoded with. A ``transformers`` sequence classifier goes in
+        as it is, with ids from its own tokenizer: its logits are read, padding is masked
+        (``attention_mask``) and its word embeddings are the text attacks' and
+        attributions' layer; see :meth:`from_huggingface` to start from strings.
     discriminator, latent_dim, reference_data
         Generators: the discriminator when there is one, the latent size, and real
         samples to compare against. Autoencoders: ``reference_data`` is the training data
@@ -197,6 +203,7 @@ class Target:
         preprocess: Any = None,
         input_range: tuple[float, float] = (0.0, 1.0),
         vocab: Sequence[str] | None = None,
+        tokenizer: Any = None,
         discriminator: nn.Module | None = None,
         label_model: nn.Module | Target | None = None,
         latent_dim: int | None = None,
@@ -237,6 +244,13 @@ class Target:
         self.device = resolve_device(device, _OWNER)
         self.name = name or type(model).__name__
         self.metadata = dict(metadata or {})
+        self.tokenizer = tokenizer
+        #: Text: the padding id of the model's own tokenizer (ids 0 and it are swapped).
+        self.pad_id = 0
+        if is_huggingface_model(model):
+            model, data, vocab, train_data, reference_data = self._adopt_huggingface(
+                model, data, vocab, train_data, reference_data, class_names
+            )
         self.memory_budget_mb = float(memory_budget_mb)
         self.input_range = (float(input_range[0]), float(input_range[1]))
         # Samples passed through the model, for cost accounting; shared with the sample.
@@ -402,6 +416,92 @@ class Target:
                     f"integer class indices in [0, {n_classes - 1}] (one per class name)",
                     described(f"labels ranging over [{low}, {high}]"),
                 )
+
+    @classmethod
+    def from_huggingface(
+        cls,
+        model: nn.Module,
+        tokenizer: Any,
+        texts: Sequence[str],
+        *,
+        labels: Any = None,
+        sensitive: Any = None,
+        class_names: Sequence[str] | None = None,
+        max_length: int = 128,
+        **kwargs: Any,
+    ) -> Target:
+        """A text classifier Target from raw strings, tokenised by the model's own
+        tokenizer (padded to the longest text, at most ``max_length`` pieces)."""
+        from deepaudit.audit import huggingface as hf
+
+        if not hf.is_huggingface_model(model):
+            raise parameter_error(
+                "model", "Target.from_huggingface", "a transformers PreTrainedModel", model
+            )
+        if not callable(tokenizer) or not hasattr(tokenizer, "convert_ids_to_tokens"):
+            raise parameter_error(
+                "tokenizer", "Target.from_huggingface", "a Hugging Face tokenizer", tokenizer
+            )
+        probe = hf.encode_texts(tokenizer, texts, max_length, 0)  # checks the texts
+        width = max(1, int((probe != hf.pad_id_of(model, tokenizer)).sum(axis=1).max()))
+        ids = tokenizer(list(texts), padding="max_length", truncation=True, max_length=width)
+        if class_names is None:
+            labels_of = getattr(model.config, "id2label", None) or {}
+            names = [str(labels_of.get(i, i)) for i in range(int(model.config.num_labels))]
+            class_names = None if all(n.startswith("LABEL_") for n in names) else names
+        kwargs.setdefault("name", type(model).__name__)
+        return cls(
+            model,
+            modality="text",
+            data=np.asarray(ids["input_ids"], dtype=np.int64),
+            labels=labels,
+            sensitive=sensitive,
+            class_names=class_names,
+            tokenizer=tokenizer,
+            **kwargs,
+        )
+
+    def _adopt_huggingface(self, model, data, vocab, train_data, reference_data, class_names):
+        """The transformers model wrapped to take padded ids and give logits; ids and
+        vocabulary with the tokenizer's padding id swapped to 0."""
+        from deepaudit.audit import huggingface as hf
+
+        if self.kind != "classifier" or self.modality != "text":
+            raise parameter_error(
+                "model",
+                _OWNER,
+                "a transformers model audited as kind='classifier', modality='text' (a "
+                "sequence classifier over token ids)",
+                described(f"one given kind={self.kind!r}, modality={self.modality!r}"),
+            )
+        hf.check_output_width(model, class_names)
+        self.pad_id = hf.pad_id_of(model, self.tokenizer)
+        if vocab is None and self.tokenizer is not None:
+            vocab = hf.tokenizer_vocab(self.tokenizer)
+        if vocab is not None:
+            vocab = hf.swap_vocab(vocab, self.pad_id)
+
+        def swapped(ids):
+            if ids is None or not _is_array_like(ids):
+                return ids
+            ids = ids if isinstance(ids, torch.Tensor) else np.asarray(ids)
+            return hf.swap_ids(ids, self.pad_id)
+
+        wrapped = hf.HuggingFaceClassifier(model, self.pad_id)
+        self.metadata.setdefault("embedding_layer", wrapped.embedding_path())
+        self.metadata.setdefault("huggingface_model", type(model).__name__)
+        return wrapped, swapped(data), vocab, swapped(train_data), swapped(reference_data)
+
+    def encode_texts(self, texts: Sequence[str], width: int) -> np.ndarray:
+        """Token ids (padding 0) of ``texts`` as this target's model reads them: by its
+        tokenizer when it has one, else by deepaudit's word tokenisation of ``vocab``."""
+        if self.tokenizer is not None:
+            from deepaudit.audit import huggingface as hf
+
+            return hf.encode_texts(self.tokenizer, texts, width, self.pad_id)
+        from deepaudit.audit import text
+
+        return text.encode([text.tokenize(t) for t in texts], self.vocab, width)
 
     def _encode_raw(
         self,

@@ -56,6 +56,9 @@ def check_target_settings(target: Target, config: ExplainConfig) -> None:
     """Refuse settings that do not fit ``target`` (before any family runs)."""
     if config.regions is not None:
         check_regions(target, config.regions)
+    named = config.methods is not None and config.methods != "all"
+    if named and not (target.kind == "generator" and target.reference_data is None):
+        resolve_methods(prepare_case(target, config.layer, 0), config)  # no model call
     if config.sensitive_features is None:
         return
     if target.modality != "tabular":

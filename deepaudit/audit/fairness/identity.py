@@ -70,11 +70,11 @@ def template_swaps(
         groups = data["attributes"][attribute]
         terms = [(group, term) for group, words in groups.items() for term in words]
         sentences = [
-            text.tokenize(templates[t].format(term=term, adjective=adjective))
+            templates[t].format(term=term, adjective=adjective)
             for _, term in terms
             for t, adjective in instances
-        ]
-        ids = text.encode(sentences, target.vocab, width).reshape(len(terms), n_inst, width)
+        ]  # whole sentences encoded: a term may become several pieces of a tokenizer
+        ids = target.encode_texts(sentences, width).reshape(len(terms), n_inst, width)
         proba = _probabilities(target, ids.reshape(-1, width)).reshape(len(terms), n_inst, -1)
         pred = proba.argmax(axis=-1)
         index = {term: i for i, (_, term) in enumerate(terms)}
@@ -105,10 +105,7 @@ def template_swaps(
                 "term_b": b,
                 "group_a": terms[ia][0],
                 "group_b": terms[ib][0],
-                "in_vocab": bool(
-                    all(t in known for t in text.tokenize(a))
-                    and all(t in known for t in text.tokenize(b))
-                ),
+                "in_vocab": _in_vocab(target, a, known) and _in_vocab(target, b, known),
                 "n": n_inst,
                 "flip_rate": float(np.mean(pred[ia] != pred[ib])),
                 "mean_shift": value,
@@ -242,3 +239,12 @@ def _data_row(
             mean_shift_high=float(high[1]),
         )
     return row
+
+
+def _in_vocab(target, term: str, known: set[str]) -> bool:
+    """Whether the model reads ``term`` without an unknown token."""
+    if target.tokenizer is not None:
+        unk = getattr(target.tokenizer, "unk_token_id", None)
+        ids = target.tokenizer(term, add_special_tokens=False)["input_ids"]
+        return bool(ids) and unk not in ids
+    return all(t in known for t in text.tokenize(term))
