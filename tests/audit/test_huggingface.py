@@ -126,3 +126,24 @@ def test_a_head_of_another_width_than_class_names_is_refused():
         )
     with pytest.raises(ValidationError, match=r"'model'.*kind='classifier', modality='text'"):
         da.Target(hf_toys.bert(), modality="tabular", data=np.zeros((2, 3), np.float32))
+
+
+def test_word_substitution_changes_whole_words_only(audited):
+    from deepaudit.audit.robustness.space import embedding_layer
+    from deepaudit.audit.robustness.words import substitution_attack
+
+    target, _ = audited
+    vocab = target.vocab
+    ids = target.data[:16]
+    labels = torch.as_tensor(target.predict(ids))  # flip the model's own decisions
+    layer = embedding_layer(target.model, target.metadata["embedding_layer"])
+    result = substitution_attack(
+        target, layer, ids, labels,
+        max_changed=3, n_neighbours=8, n_candidates=16, min_similarity=-1.0,
+    )  # fmt: skip
+    moved = (result.ids != ids).nonzero().tolist()
+    assert moved  # some words were swapped
+    for i, j in moved:
+        for row in (ids[i], result.ids[i]):  # a whole word before, a whole word after
+            assert not vocab[int(row[j])].startswith("##")
+            assert j + 1 == len(row) or not vocab[int(row[j + 1])].startswith("##")

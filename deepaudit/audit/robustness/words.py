@@ -35,6 +35,19 @@ def word_like(vocab: Sequence[str]) -> np.ndarray:
     return np.array([bool(_WORD.fullmatch(t.lower())) for t in vocab])
 
 
+def continuation_pieces(vocab: Sequence[str]) -> np.ndarray:
+    """Sub-word pieces that continue the word before them (WordPiece's ``##ing``)."""
+    return np.array([t.startswith("##") and len(t) > 2 for t in vocab])
+
+
+def whole_words(ids: torch.Tensor, continues: torch.Tensor) -> torch.Tensor:
+    """Positions that hold a whole word: not followed by a piece that continues it (a
+    tokenizer's word split in pieces is substituted whole or not at all)."""
+    following = torch.zeros_like(ids, dtype=torch.bool)
+    following[:, :-1] = continues[ids[:, 1:]]
+    return ~following
+
+
 def nearest_neighbours(
     weight: torch.Tensor,
     tokens: torch.Tensor,
@@ -95,6 +108,7 @@ def substitution_attack(
     lookup = torch.full((len(target.vocab),), -1, dtype=torch.long, device=device)
     lookup[present] = torch.arange(len(present), device=device)
     source_ok = words.clone()
+    continues = torch.from_numpy(continuation_pieces(target.vocab)).to(device)
     current = ids.clone()
     changed = torch.zeros(n, dtype=torch.long, device=device)
     touched = torch.zeros_like(ids, dtype=torch.bool)
@@ -115,7 +129,7 @@ def substitution_attack(
         slot = lookup[seq]  # m×L row of the neighbour table (-1: none)
         cand = table_ids[slot.clamp(min=0)]  # m×L×k
         ok = table_ok[slot.clamp(min=0)] & (slot >= 0)[..., None]
-        ok &= (source_ok[seq] & ~touched[active])[..., None]
+        ok &= (source_ok[seq] & ~touched[active] & whole_words(seq, continues))[..., None]
         gain = torch.einsum("mlkd,mld->mlk", weight[cand].float() - emb.detach()[:, :, None], grad)
         gain = gain.masked_fill(~ok, float("-inf"))
         m, length, k = gain.shape
