@@ -25,4 +25,4 @@ def test_make_targets_run_the_demo_and_pytest():
     assert re.search(r"^test:.*\n\t\$\(BIN\)/python -m pytest$", makefile, re.M)
     # torch is installed pinned, before the package, so a CUDA build is never pulled in
     install = makefile.index('pip install --quiet "torch==2.13.0"')
-    assert install < makefile.index('pip install --quiet -e ".[dev,ray]"')
+    assert install < makefile.index('pip install --quiet -e ".[dev,ray,hf]"')

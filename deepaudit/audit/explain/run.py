@@ -56,9 +56,10 @@ def check_target_settings(target: Target, config: ExplainConfig) -> None:
     """Refuse settings that do not fit ``target`` (before any family runs)."""
     if config.regions is not None:
         check_regions(target, config.regions)
-    named = config.methods is not None and config.methods != "all"
-    if named and not (target.kind == "generator" and target.reference_data is None):
-        resolve_methods(prepare_case(target, config.layer, 0), config)  # no model call
+    if not (target.kind == "generator" and target.reference_data is None):
+        case = prepare_case(target, config.layer, 0)  # the layer's name, no model call
+        if config.methods is not None and config.methods != "all":
+            resolve_methods(case, config)
     if config.sensitive_features is None:
         return
     if target.modality != "tabular":

@@ -40,6 +40,10 @@ class Generative(Family):
 
         if config.feature_space == "label_model" and label_model(target) is None:
             raise ValidationError(NO_LABEL_MODEL_MESSAGE)
+        if target.kind == "generator" and target.reference_data is not None:
+            from deepaudit.audit.generative.generator import check_target
+
+            check_target(target, config, 0)  # shapes before any family runs (one sample)
 
     def run(self, target, config, seed):
         from deepaudit.audit.generative.run import run_generative

@@ -49,7 +49,7 @@ def train_data(target: Target) -> torch.Tensor | None:
     return getattr(target, "train_data", None)
 
 
-def _check_target(target: Target, options: GenerativeConfig, seed: int) -> None:
+def check_target(target: Target, options: GenerativeConfig, seed: int) -> None:
     """Shapes and sizes that would break the audit halfway, refused before the work."""
     n_real = len(target.reference_data)
     if n_real <= options.k:
@@ -74,7 +74,7 @@ def _check_target(target: Target, options: GenerativeConfig, seed: int) -> None:
 def run_generator(target: Target, options: GenerativeConfig, seed: int) -> GenerativeResult:
     """The generative family on a generator (see the module docstring)."""
     space = feature_space(target, options.feature_space, options.projection_dim, seed)
-    _check_target(target, options, seed)
+    check_target(target, options, seed)
     result = GenerativeResult()
     # Which real samples and latents are audited is the data (the sample seed); the
     # bootstraps below are the audit's own randomness (the seed).
