@@ -431,7 +431,8 @@ class Target:
         **kwargs: Any,
     ) -> Target:
         """A text classifier Target from raw strings, tokenised by the model's own
-        tokenizer (padded to the longest text, at most ``max_length`` pieces)."""
+        tokenizer (padded to the longest text, truncated to ``max_length`` pieces or the
+        model's ``max_position_embeddings``, whichever is fewer)."""
         from deepaudit.audit import huggingface as hf
 
         if not hf.is_huggingface_model(model):
@@ -442,6 +443,9 @@ class Target:
             raise parameter_error(
                 "tokenizer", "Target.from_huggingface", "a Hugging Face tokenizer", tokenizer
             )
+        positions = getattr(model.config, "max_position_embeddings", None)
+        if isinstance(positions, int) and positions > 0:
+            max_length = min(max_length, positions)  # the longest input the model reads
         probe = hf.encode_texts(tokenizer, texts, max_length, 0)  # checks the texts
         width = max(1, int((probe != hf.pad_id_of(model, tokenizer)).sum(axis=1).max()))
         ids = tokenizer(list(texts), padding="max_length", truncation=True, max_length=width)

@@ -118,6 +118,13 @@ def test_from_huggingface_tokenises_raw_strings():
     assert target.metadata["embedding_layer"] == "model.distilbert.embeddings.word_embeddings"
 
 
+def test_from_huggingface_truncates_to_the_models_positions():
+    long_text = " ".join(["a wonderful and moving film"] * 40)
+    target = da.Target.from_huggingface(hf_toys.bert(), hf_toys.tokenizer(), [long_text, "ok"])
+    assert target.data.shape[1] == 64  # max_position_embeddings of the tiny BERT
+    assert target.tokens(0)[-1] == "[SEP]"
+
+
 def test_a_head_of_another_width_than_class_names_is_refused():
     texts, _ = hf_toys.texts(4)
     with pytest.raises(ValidationError, match=r"'class_names'.*\(2: config.num_labels\)"):
