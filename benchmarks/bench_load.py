@@ -96,9 +96,10 @@ def main() -> None:
     quiet = results[scenarios[0][0]]
     families = list(dict.fromkeys(f for r in quiet.values() for f in r if f != "total"))
     print()
-    print(f"{'scenario':46s} {'model':8s} {'total':>7s} {'ratio':>6s}  " + " ".join(
-        f"{f[:10]:>10s}" for f in families
-    ))
+    print(
+        f"{'scenario':46s} {'model':8s} {'total':>7s} {'ratio':>6s}  "
+        + " ".join(f"{f[:10]:>10s}" for f in families)
+    )
     for label, _, _ in scenarios:
         for model, row in results[label].items():
             ratio = row["total"] / quiet[model]["total"]
