@@ -20,7 +20,7 @@ FIVE = {"cnn", "lstm", "transformer", "gan", "autoencoder"}
 
 
 def test_the_five_and_the_digit_classifier_are_registered():
-    assert set(list_models()) == FIVE | {"digit_classifier"}
+    assert set(list_models()) == FIVE | {"digit_classifier", "text_transformer"}
     assert list_models() == sorted(list_models())
 
 

@@ -6,5 +6,6 @@ from deepaudit.models.recipes import (  # noqa: F401
     digit_classifier,
     gan,
     lstm,
+    text_transformer,
     transformer,
 )
