@@ -24,7 +24,7 @@ def on_screen() -> tuple[RunRef, AuditBundle]:
     try:
         return ref, state.load(ref)
     except DeepAuditError as exc:
-        st.error(str(exc))
+        st.error(md_escape(exc))
         st.stop()
         raise  # pragma: no cover - st.stop() raises
 
@@ -48,7 +48,7 @@ def family_on_screen(family: str, title: str) -> tuple[RunRef, AuditBundle, Fami
             )
         )
         st.stop()
-    return ref, bundle, bundle.families[family], state.section(ref, bundle, family)
+    return ref, bundle, bundle.families[family], state.section(bundle, family)
 
 
 def widget_key(base: str) -> str:

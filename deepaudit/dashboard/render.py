@@ -8,12 +8,14 @@ Text from a bundle is shown plain: markdown is escaped, HTML is never allowed.
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterable
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
 
-from deepaudit.reports.findings import defuse_links
+from deepaudit.reports.findings import WORD_JOINER, defuse_links
 from deepaudit.reports.views import FigureView, Section, TableView, TextView, View
 from deepaudit.results import Finding
 
@@ -35,12 +37,17 @@ SEVERITY_COLOUR = {
 }
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
+#: Streamlit's Markdown links ``www.`` in the text it has already unescaped, even with a
+#: joiner after the dot (``defuse_links``'s place for it); a joiner before the dot holds.
+_WWW = re.compile(r"(?i)(www)(?=\.)")
 
 
 def md_escape(text: object) -> str:
     """``text`` with every markdown (and streamlit directive) character backslash-escaped,
-    so a group name or a message from a bundle is shown as it is."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", defuse_links(str(text)))
+    and autolinks (``www.``, ``://``, ``@``) broken by invisible joiners, so a group name
+    or a message from a bundle is shown as it is, never as a link."""
+    text = _WWW.sub(lambda m: m.group(1) + WORD_JOINER, str(text))
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", defuse_links(text))
 
 
 def severity_label(severity: str | None, count: int | None = None) -> str:
@@ -56,12 +63,38 @@ def severity_badge(severity: str | None) -> str:
     return f":{colour}-badge[{SEVERITY_ICON.get(severity, SEVERITY_ICON[None])} {severity_label(severity)}]"
 
 
+#: Figures already made inert by :func:`inert_once`, by id (an entry goes with its figure).
+_INERT: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def inert_once(figure):
+    """An inert copy of ``figure`` (:func:`deepaudit.reports.views.base.inert_figure`) that
+    :func:`show_figure` draws as it is: for figures cached across sessions, made inert once
+    per process instead of at every script run. The copy must not be changed afterwards.
+    ``None`` (a view that drew nothing) stays ``None``."""
+    if figure is None or _INERT.get(id(figure)) is figure:
+        return figure
+    from deepaudit.reports.views.base import inert_figure
+
+    copy = inert_figure(figure)
+    _INERT[id(copy)] = copy
+    return copy
+
+
+def inert_section(section: Section) -> Section:
+    """``section`` with each figure replaced by its :func:`inert_once` copy (the section
+    itself is not changed)."""
+    items = [
+        replace(item, figure=inert_once(item.figure)) if isinstance(item, FigureView) else item
+        for item in section.items
+    ]
+    return replace(section, items=items)
+
+
 def show_figure(figure, *, key: str | None = None) -> None:
     """A plotly figure with every label made inert (no link or style from data can reach
     the page: :func:`deepaudit.reports.views.base.inert`)."""
-    from deepaudit.reports.views.base import inert_figure
-
-    st.plotly_chart(inert_figure(figure), key=key, config={"displaylogo": False})
+    st.plotly_chart(inert_once(figure), key=key, config={"displaylogo": False})
 
 
 def show_frame(frame: pd.DataFrame, *, key: str | None = None, height: int | str = "auto") -> None:

@@ -18,7 +18,7 @@ def draw(refs: list[RunRef], problems: list[str]) -> None:
     with st.sidebar:
         st.markdown("### deepaudit")
         for problem in problems:
-            st.warning(problem)
+            st.warning(md_escape(problem))
         if not refs:
             st.info("No audits loaded: run one (Run) or upload one (Open).")
             return
@@ -35,7 +35,7 @@ def draw(refs: list[RunRef], problems: list[str]) -> None:
         try:
             bundle = state.load(ref)
         except DeepAuditError as exc:
-            st.error(str(exc))
+            st.error(md_escape(exc))
             return
         if state.reports_available():
             st.download_button(

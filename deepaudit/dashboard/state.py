@@ -2,20 +2,25 @@
 
 Runs come from the folders given on the command line (``deepaudit dashboard RUN_DIR ...``),
 else from ``runs/demo`` (what ``deepaudit demo`` writes, audited here the first time when
-it is empty), plus those a user runs or uploads during the session. Bundles, sections and
-HTML reports are cached on the run's path and file modification times, so a run saved
-again is read again and nothing else is.
+it is empty), plus those a user runs or uploads during the session. Bundles, sections, the
+pages' own figures and tables, and HTML reports are cached once per server process (every
+session shares them) on the run's path and file modification times, so a run saved again
+is read again and nothing else is. What is cached is shared: a page never changes it (the
+bundle's arrays are read-only, figures are drawn from inert copies).
 """
 
 from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Callable, Hashable
 from pathlib import Path
+from typing import TypeVar
 
 import streamlit as st
 
 from deepaudit.dashboard.archive import zip_run
+from deepaudit.dashboard.render import inert_section
 from deepaudit.dashboard.runs import (
     DEFAULT_RUNS_ROOT,
     RunRef,
@@ -37,6 +42,7 @@ SELECT_NEXT_KEY = "deepaudit.select_next"  # a run folder to put on screen at th
 
 APP_FILE = Path(__file__).with_name("app.py")
 _BOOTSTRAP_LOCK = threading.Lock()
+T = TypeVar("T")
 
 
 def command_line_run_dirs() -> list[str]:
@@ -98,8 +104,18 @@ def apply_pending_selection(refs: list[RunRef]) -> None:
 
 @st.cache_resource(max_entries=64, show_spinner="Loading the audit…")
 def _load(path: str, stamp: tuple[str, int, int]) -> AuditBundle:
-    """A bundle read once per path and modification times (read-only afterwards)."""
-    return AuditBundle.load(path)
+    """A bundle read once per path and modification times, its arrays made read-only:
+    every session shares it, so no page may change it."""
+    return read_only(AuditBundle.load(path))
+
+
+def read_only(bundle: AuditBundle) -> AuditBundle:
+    """``bundle`` with every array marked read-only (writing into one raises)."""
+    for result in bundle.families.values():
+        for array in result.arrays.values():
+            if hasattr(array, "setflags"):
+                array.setflags(write=False)
+    return bundle
 
 
 def load(ref: RunRef) -> AuditBundle:
@@ -118,14 +134,37 @@ def load_all(refs: list[RunRef]) -> tuple[dict[str, AuditBundle], dict[str, str]
     return bundles, errors
 
 
+def content_key(bundle: AuditBundle) -> str:
+    """What the views of a bundle are cached on: the sha256 of the ``bundle.json`` it was
+    read from (which records its arrays' sha256), so a view is never one of another save
+    of the run, even one made while the run was being saved again."""
+    return bundle.source_sha256 or f"unsaved-{id(bundle)}"
+
+
 @st.cache_resource(max_entries=256, show_spinner=False)
-def _section(stamp: tuple[str, int, int], family: str, _bundle: AuditBundle) -> Section:
-    return family_section(_bundle, family)
+def _section(key: str, family: str, _bundle: AuditBundle) -> Section:
+    return inert_section(family_section(_bundle, family))
 
 
-def section(ref: RunRef, bundle: AuditBundle, family: str) -> Section:
-    """The family's view of the run (the same function the HTML report calls), cached."""
-    return _section(ref.stamp, family, bundle)
+def section(bundle: AuditBundle, family: str) -> Section:
+    """The family's view of the bundle (the same function the HTML report calls), built
+    once per process with its figures made inert; shared, so never changed by a page."""
+    return _section(content_key(bundle), family, bundle)
+
+
+@st.cache_resource(max_entries=512, show_spinner=False)
+def _view(key: str, name: str, choices: tuple, _build: Callable) -> object:
+    return _build()
+
+
+def view(
+    bundle: AuditBundle, name: str, choices: tuple[Hashable, ...], build: Callable[[], T]
+) -> T:
+    """What ``build()`` returns for the bundle on screen and a page's ``choices`` (its
+    widget values), built once per process and shared by every session: ``name`` says
+    which figure or table it is. A figure in it should be made inert by ``build``
+    (:func:`~deepaudit.dashboard.render.inert_once`); nothing in it may be changed."""
+    return _view(content_key(bundle), name, tuple(choices), build)
 
 
 def reports_available() -> bool:

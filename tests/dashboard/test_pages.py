@@ -10,7 +10,7 @@ import deepaudit as da
 from deepaudit.dashboard import state
 from deepaudit.dashboard.archive import NOT_A_ZIP_MESSAGE, zip_run
 from deepaudit.dashboard.grid import grid_frame
-from deepaudit.dashboard.render import severity_label
+from deepaudit.dashboard.render import md_escape, severity_label
 from deepaudit.dashboard.screens.compare import metrics_side_by_side
 from deepaudit.dashboard.screens.findings import cell_key
 from deepaudit.reports import render_html
@@ -57,8 +57,6 @@ def test_findings_grid_shows_every_model_and_its_worst_severity(app, run_paths, 
 
 
 def test_the_findings_page_shows_each_audits_issues_first(app, run_paths):
-    from deepaudit.dashboard.render import md_escape
-
     assert [h.value for h in app.subheader][:2] == ["Issues", "Every check"]
     labels = [e.label for e in app.expander]
     n_open = 0
@@ -196,7 +194,7 @@ def test_open_an_uploaded_zip(app, run_paths):
 def test_open_refuses_a_file_that_is_not_a_run(app):
     app.switch_page("screens/open.py").run()
     app.file_uploader(key="open.upload").set_value(("x.zip", b"hello", "application/zip")).run()
-    assert app.error[0].value == NOT_A_ZIP_MESSAGE.format(name="x.zip")
+    assert app.error[0].value == md_escape(NOT_A_ZIP_MESSAGE.format(name="x.zip"))
 
 
 def test_open_a_folder_on_this_machine(run_paths):
@@ -212,7 +210,7 @@ def test_open_a_folder_that_is_not_a_run(app, tmp_path):
     app.switch_page("screens/open.py").run()
     app.text_input(key="open.path").input(str(tmp_path)).run()
     app.button(key="open.path_button").click().run()
-    assert app.error[0].value.startswith(f"No audit bundle at {tmp_path}")
+    assert app.error[0].value.startswith(md_escape(f"No audit bundle at {tmp_path}"))
 
 
 def test_uploads_are_removed_at_exit_and_stale_ones_on_the_next_upload(run_paths, tmp_path):
@@ -233,3 +231,25 @@ def test_uploads_are_removed_at_exit_and_stale_ones_on_the_next_upload(run_paths
     assert root in open_page.UPLOADS
     open_page.remove_uploads([root])  # what the server does at exit (atexit)
     assert not root.exists()
+
+
+def test_an_incomplete_run_is_shown_so_on_the_findings_and_model_pages(run_paths, tmp_path):
+    import shutil
+
+    from tests.dashboard.conftest import make_app, on_page
+
+    folder = tmp_path / "runs"
+    shutil.copytree(run_paths["tabular"], folder / "stopped")
+    bundle = da.load_bundle(folder / "stopped")
+    bundle.provenance["incomplete"] = {
+        "stopped_in": "robustness",
+        "error": "RuntimeError: out of memory",
+        "not_run": ["robustness"],
+    }
+    bundle.save(folder / "stopped")
+    findings = make_app([folder]).run()
+    assert any("Incomplete run" in w.value for w in findings.warning), findings.warning
+    model = on_page(folder, "model", "stopped")
+    assert any("stopped in the" in w.value for w in model.warning)
+    complete = make_app([run_paths["tabular"].parent]).run()
+    assert not any("Incomplete run" in w.value for w in complete.warning)

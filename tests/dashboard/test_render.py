@@ -8,13 +8,14 @@ from deepaudit.dashboard.render import md_escape, severity_label
 
 
 def test_markdown_and_directives_are_escaped():
-    text = "**bold** <script>alert(1)</script> :red[x] $x$ [link](http://e.x) #h _i_"
+    text = "**bold** <script>alert(1)</script> :red[x] $x$ [link](http://e.x) #h _i_ _www.e.x"
     escaped = md_escape(text)
     for mark in ("*", "<", ">", ":", "$", "[", "]", "(", ")", "#", "_"):
         assert all(escaped[i - 1] == "\\" for i, c in enumerate(escaped) if c == mark)
     # it reads as written: only backslashes and invisible word joiners (after "://") added
     assert escaped.replace("\\", "").replace("\u2060", "") == text.replace("\\", "")
     assert "://" not in escaped.replace("\\", "")  # a bare URL would autolink
+    assert "www." not in escaped.replace("\\", "")  # nor would www. (a joiner before the dot)
 
 
 def test_severity_labels():

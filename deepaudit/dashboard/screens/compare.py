@@ -125,8 +125,7 @@ def render() -> None:
             if family not in bundle.families:
                 st.info(f"No {md_escape(family)} results in this run.")
                 continue
-            ref = next(r for r in refs if r.label == label)
-            render_section(state.section(ref, bundle, family), prefix=prefix)
+            render_section(state.section(bundle, family), prefix=prefix)
             show_frame(cost_table(bundle), key=f"{prefix}-cost")
 
 

@@ -14,8 +14,15 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from deepaudit.dashboard import state
 from deepaudit.dashboard.page import family_on_screen, widget_key
-from deepaudit.dashboard.render import md_escape, render_section, show_figure, show_frame
+from deepaudit.dashboard.render import (
+    inert_once,
+    md_escape,
+    render_section,
+    show_figure,
+    show_frame,
+)
 from deepaudit.reports.views import escape
 from deepaudit.reports.views.explain import image_maps, quality_frame, token_items
 from deepaudit.results import AuditBundle, FamilyResult
@@ -144,6 +151,23 @@ def attribution_views(
     return []
 
 
+def shared_attribution_views(
+    bundle: AuditBundle, result: FamilyResult, i: int, chosen: list[str], labels
+) -> list[tuple[str, go.Figure]]:
+    """:func:`attribution_views` with inert figures, built once per process for each sample
+    and choice of methods (every session shares them)."""
+    if not chosen:
+        return []
+    return state.view(
+        bundle,
+        "explain.attributions",
+        (i, tuple(chosen)),
+        lambda: [
+            (t, inert_once(f)) for t, f in attribution_views(bundle, result, i, chosen, labels)
+        ],
+    )
+
+
 def input_view(result: FamilyResult, i: int) -> None:
     """The explained text or feature values (an image is the first panel of its maps)."""
     if "tokens" in result.arrays:
@@ -189,7 +213,7 @@ def render() -> None:
         if frame is not None:
             st.markdown("**Prediction**")
             show_frame(frame, key="explain-prediction")
-    views = attribution_views(bundle, result, i, chosen, labels) if chosen else []
+    views = shared_attribution_views(bundle, result, i, chosen, labels)
     with maps:
         side_by_side = "feature_names" in result.arrays and len(views) > 1  # feature bars
         columns = st.columns(len(views)) if side_by_side else [maps]

@@ -28,8 +28,10 @@ from deepaudit.audit.fairness import (
 )
 from deepaudit.audit.fairness.metrics import ANOMALY_METRICS, TOP_LABEL, TOP_LABEL_METRICS
 from deepaudit.audit.fairness.registry import list_metrics
+from deepaudit.dashboard import state
 from deepaudit.dashboard.page import family_on_screen, widget_key
 from deepaudit.dashboard.render import (
+    inert_once,
     md_escape,
     render_item,
     render_section,
@@ -38,7 +40,7 @@ from deepaudit.dashboard.render import (
 )
 from deepaudit.intersections import split_parts
 from deepaudit.reports.views import Section, TableView, escape
-from deepaudit.results import FamilyResult
+from deepaudit.results import AuditBundle, FamilyResult
 
 GROUPING_KEY = "fairness.grouping"
 METRIC_KEY = "fairness.metric"
@@ -186,6 +188,7 @@ def cached_tests(
 
 
 def _live_panel(
+    bundle: AuditBundle,
     result: FamilyResult,
     grouping: str,
     metric: str,
@@ -212,7 +215,13 @@ def _live_panel(
         help="It starts at the audit's value. Moving it recomputes every group metric with "
         "the fairness audit's own function.",
     )
-    frame, notes = live_metrics(result, grouping, None if own_decision else threshold)
+    decided = None if own_decision else float(threshold)
+    frame, notes = state.view(  # every session moving to this threshold shares the result
+        bundle,
+        "fairness.live",
+        (grouping, decided),
+        lambda: live_metrics(result, grouping, decided),
+    )
     function = "anomaly_group_metrics" if autoencoder else "group_metrics"
     rule = "the predicted class" if own_decision else f"threshold {threshold:.4g}"
     st.caption(
@@ -220,7 +229,7 @@ def _live_panel(
         f"by {function} on the {int(frame.loc[frame['group'] == OVERALL, 'count'].iloc[0]):,} "
         "samples the audit saved" + _sampled_from(result) + "."
     )
-    shown = frame
+    shown, chosen = frame, None
     if "class" in frame.columns and frame["class"].nunique() > 1:
         classes = list(dict.fromkeys(frame["class"].astype(str)))
         if metric not in TOP_LABEL_METRICS:  # the predicted-class slice defines no rates
@@ -252,8 +261,17 @@ def _live_panel(
         st.caption(f"The 7 largest of {len(groups)} groups; every group is in the table below.")
     for note in notes:
         st.caption(md_escape(note))
-    show_figure(metric_figure(shown, metric), key="fairness-live-bars")
-    heat = intersection_figure(shown, metric, grouping, min_size)
+    choices = (grouping, decided, metric, chosen)
+    bars = state.view(
+        bundle, "fairness.bars", choices, lambda: inert_once(metric_figure(shown, metric))
+    )
+    show_figure(bars, key="fairness-live-bars")
+    heat = state.view(
+        bundle,
+        "fairness.heat",
+        (*choices, min_size),
+        lambda: inert_once(intersection_figure(shown, metric, grouping, min_size)),
+    )
     if heat is not None:
         st.markdown("**Intersectional heat map**")
         show_figure(heat, key="fairness-live-heat")
@@ -263,7 +281,10 @@ def _live_panel(
     show_frame(frame, key="fairness-live-table")
     if not autoencoder:
         st.markdown("**Disparities at this threshold**")
-        show_frame(disparities(frame), key="fairness-live-disparities")
+        gaps = state.view(
+            bundle, "fairness.disparities", (grouping, decided), lambda: disparities(frame)
+        )
+        show_frame(gaps, key="fairness-live-disparities")
     if not autoencoder and tests is not None and not own_decision:
         run, options, sample_seed = tests
         st.markdown("**Disparity tests at this threshold: intervals and verdicts recomputed**")
@@ -297,7 +318,7 @@ def render() -> None:
         metrics = ANOMALY_METRICS if "errors" in result.arrays else list_metrics()
         metric = right.selectbox("Metric", list(metrics), key=widget_key(METRIC_KEY))
         st.subheader("Move the threshold")
-        _live_panel(result, grouping, metric, min_size, tests)
+        _live_panel(bundle, result, grouping, metric, min_size, tests)
         section = filter_to_grouping(section, grouping)
     mitigation = [i for i in section.items if any(w in i.key for w in MITIGATION_WORDS)]
     st.subheader("As audited")

@@ -54,7 +54,7 @@ def _cell_button(cell: Cell, container) -> None:
         on_click=_select,
         args=(cell.model, cell.column),
         width="stretch",
-        help=f"{cell.model} · {cell.column}",
+        help=f"{md_escape(cell.model)} · {md_escape(cell.column)}",  # a tooltip is Markdown
     )
 
 
@@ -89,8 +89,6 @@ def draw_evidence(bundles: dict[str, AuditBundle], model: str, column: str) -> N
     """The findings of one cell, their evidence rows, and each evidence view once."""
     bundle = bundles[model]
     family, _, check = column.partition("/")
-    refs, _ = state.run_refs()
-    ref = next(r for r in refs if r.label == model)
     st.subheader(f"{md_escape(model)} · {md_escape(column)}", anchor=EVIDENCE_ANCHOR)
     found = [f for f in bundle.families[family].findings if not check or f.check == check]
     if not found:
@@ -99,7 +97,7 @@ def draw_evidence(bundles: dict[str, AuditBundle], model: str, column: str) -> N
     frame = frame[(frame["family"] == family) & ((frame["check"] == check) if check else True)]
     if len(frame):
         show_frame(frame.drop(columns=["family"]), key=f"evidence-{model}-{column}")
-    section = state.section(ref, bundle, family)
+    section = state.section(bundle, family)
     shown: set[str] = set()
     for finding in found:
         key = finding.evidence.view
@@ -114,7 +112,8 @@ def draw_evidence(bundles: dict[str, AuditBundle], model: str, column: str) -> N
         render_item(item, prefix="evidence", family=family)
     link = page_target(family)
     if link is not None:
-        st.page_link(link, label=f"Open the {family} page for {model}", icon="➡️")
+        label = f"Open the {md_escape(family)} page for {md_escape(model)}"  # Markdown too
+        st.page_link(link, label=label, icon="➡️")
 
 
 def draw_issues(bundles: dict[str, AuditBundle]) -> None:
@@ -153,6 +152,9 @@ def render() -> None:
     if not bundles:
         st.info("No audits to show yet: start one on the Run page or upload one on the Open page.")
         return
+    for label, bundle in bundles.items():  # a run that stopped part-way is never read as whole
+        if bundle.incomplete_text is not None:
+            st.warning(f"{md_escape(label)}: {md_escape(bundle.incomplete_text)}")
     st.subheader("Issues")
     st.caption("Findings grouped by what they concern (an attribute, a class, a method, a check).")
     draw_issues(bundles)

@@ -12,8 +12,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from deepaudit.dashboard import state
 from deepaudit.dashboard.page import family_on_screen, widget_key
-from deepaudit.dashboard.render import render_section, show_figure, show_frame
+from deepaudit.dashboard.render import (
+    inert_once,
+    md_escape,
+    render_section,
+    show_figure,
+    show_frame,
+)
 from deepaudit.reports.views.generative import captioned_grid
 from deepaudit.results import AuditBundle, FamilyResult
 
@@ -50,7 +57,8 @@ def sample_picker(bundle: AuditBundle, result: FamilyResult) -> None:
         keep = np.flatnonzero(np.isin(labels, chosen))
         counts = pd.Series(labels).value_counts().reindex(present, fill_value=0)
         st.caption(
-            "Samples per class in the grid: " + ", ".join(f"{c}: {n}" for c, n in counts.items())
+            "Samples per class in the grid: "
+            + ", ".join(f"{md_escape(c)}: {n}" for c, n in counts.items())
         )
     if not len(keep):
         st.info("No generated sample in the grid has the chosen classes.")
@@ -58,10 +66,17 @@ def sample_picker(bundle: AuditBundle, result: FamilyResult) -> None:
     columns = st.slider(
         "Columns", 1, max(1, min(16, len(keep))), min(8, len(keep)), key=widget_key(COLUMNS_KEY)
     )
-    show_figure(
-        captioned_grid(bundle, grid[keep], columns, None if labels is None else list(labels[keep])),
-        key="generative-samples",
+    figure = state.view(
+        bundle,
+        "generative.samples",
+        (tuple(keep.tolist()), columns),
+        lambda: inert_once(
+            captioned_grid(
+                bundle, grid[keep], columns, None if labels is None else list(labels[keep])
+            )
+        ),
     )
+    show_figure(figure, key="generative-samples")
 
 
 def neighbour_picker(bundle: AuditBundle, result: FamilyResult) -> None:
@@ -87,12 +102,17 @@ def neighbour_picker(bundle: AuditBundle, result: FamilyResult) -> None:
     row = rows[i] if i < len(rows) else {}
     left, right = st.columns([1, 1])
     with left:
-        show_figure(
-            captioned_grid(
-                bundle, np.stack([generated[i], train[i]]), 2, ["generated", "training"]
+        pair = state.view(
+            bundle,
+            "generative.neighbour",
+            (i,),
+            lambda: inert_once(
+                captioned_grid(
+                    bundle, np.stack([generated[i], train[i]]), 2, ["generated", "training"]
+                )
             ),
-            key="generative-neighbour",
         )
+        show_figure(pair, key="generative-neighbour")
     with right:
         if row:
             show_frame(

@@ -21,13 +21,15 @@ def render() -> None:
         f"{md_escape(target.get('model_class'))} · {int(target.get('n_samples') or 0):,} samples "
         f"audited · run {md_escape(ref.path)}"
     )
+    if bundle.incomplete_text is not None:
+        st.warning(md_escape(bundle.incomplete_text))
     if bundle.findings:
         st.subheader("Findings")
         render_findings(bundle.findings)
     for family in bundle.families:
         if has_own_page(family):
             continue
-        section = state.section(ref, bundle, family)
+        section = state.section(bundle, family)
         st.header(md_escape(section.title))
         render_section(section, prefix="model", findings=False)
     st.header("Cost")

@@ -95,7 +95,7 @@ def render() -> None:
         try:
             folder = unpack_upload(upload.name, upload.getvalue())
         except DeepAuditError as exc:
-            st.error(str(exc))
+            st.error(md_escape(exc))
         else:
             opened[upload.file_id] = str(folder)
             state.add_run(folder)
@@ -110,7 +110,7 @@ def render() -> None:
         try:
             AuditBundle.load(folder)
         except DeepAuditError as exc:
-            st.error(str(exc))
+            st.error(md_escape(exc))
         else:
             state.add_run(folder)
             st.session_state[MESSAGE_KEY] = (

@@ -13,8 +13,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from deepaudit.dashboard import state
 from deepaudit.dashboard.page import family_on_screen, widget_key
-from deepaudit.dashboard.render import md_escape, render_section, show_figure, show_frame
+from deepaudit.dashboard.render import (
+    inert_once,
+    md_escape,
+    render_section,
+    show_figure,
+    show_frame,
+)
 from deepaudit.reports.views.robustness import curve_figure, examples_figure
 from deepaudit.results import FamilyResult
 
@@ -28,6 +35,18 @@ MAX_EXAMPLES = 6
 def curve_frame(result: FamilyResult) -> pd.DataFrame:
     """The audit's accuracy-against-ε table (one row per attack, norm, ε and group)."""
     return pd.DataFrame(result.tables.get("curve") or [])
+
+
+def labelled_curve(result: FamilyResult) -> pd.DataFrame:
+    """:func:`curve_frame` with an ``attack_norm`` column naming each curve (attack, norm
+    and, for attacks with one, direction), the page's choice of curve."""
+    curve = curve_frame(result)
+    if curve.empty or "epsilon" not in curve:
+        return curve
+    curve["attack_norm"] = curve["attack"].astype(str) + " · " + curve["norm"].astype(str)
+    if "direction" in curve:
+        curve["attack_norm"] += " · " + curve["direction"].astype(str).str.replace("_", " ")
+    return curve
 
 
 def default_epsilon(result: FamilyResult, epsilons: list[float]) -> float:
@@ -87,13 +106,10 @@ def example_lines(examples: pd.DataFrame) -> list[str]:
 
 def render() -> None:
     _ref, bundle, result, section = family_on_screen("robustness", "Robustness")
-    curve = curve_frame(result)
+    curve = state.view(bundle, "robustness.curve", (), lambda: labelled_curve(result))
     if curve.empty or "epsilon" not in curve:
         render_section(section, prefix="robustness")
         return
-    curve["attack_norm"] = curve["attack"].astype(str) + " · " + curve["norm"].astype(str)
-    if "direction" in curve:
-        curve["attack_norm"] += " · " + curve["direction"].astype(str).str.replace("_", " ")
     value = "accuracy" if "accuracy" in curve else "success_rate"  # autoencoders: evasion
     left, right = st.columns(2)
     attacks = list(dict.fromkeys(curve["attack_norm"]))
@@ -114,7 +130,13 @@ def render() -> None:
     )
     chosen = curve[curve["attack_norm"] == attack]
     st.subheader("Accuracy against ε" if value == "accuracy" else "Attack success against ε")
-    show_figure(curve_figure(chosen, attribute), key="robustness-curve")
+    figure = state.view(
+        bundle,
+        "robustness.curve-figure",
+        (attack, attribute),
+        lambda: inert_once(curve_figure(chosen, attribute)),
+    )
+    show_figure(figure, key="robustness-curve")
     epsilons = sorted(float(e) for e in chosen["epsilon"].unique())
     epsilon = st.select_slider(
         "ε",
@@ -143,7 +165,12 @@ def render() -> None:
             st.markdown("- " + md_escape(line))
             if isinstance(row.get("text_before"), str):  # the whole text, before and after
                 st.text(f"before: {row['text_before']}\nafter:  {row.get('text_after', '')}")
-        pictures = examples_figure(bundle, examples_result(result, examples))
+        pictures = state.view(
+            bundle,
+            "robustness.examples-figure",
+            (epsilon, attribute),
+            lambda: inert_once(examples_figure(bundle, examples_result(result, examples))),
+        )
         if pictures is not None:
             show_figure(pictures, key="robustness-examples")
             st.caption("Each row: original · adversarial · the perturbation amplified.")
