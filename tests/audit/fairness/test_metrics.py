@@ -102,9 +102,7 @@ def test_intersections_equal_metricframe_on_two_features(binary_data, rng):
     assert len(part) == 1 + 6
 
 
-def test_groups_whose_names_hold_the_separator_stay_apart_and_equal_metricframe(
-    binary_data, rng
-):
+def test_groups_whose_names_hold_the_separator_stay_apart_and_equal_metricframe(binary_data, rng):
     """("x & y", "z") and ("x", "y & z") would both read "x & y & z": each is its own
     group, with its own label, and its metrics are fairlearn's for that tuple."""
     from deepaudit.intersections import join_parts, split_parts
