@@ -604,7 +604,7 @@ class AuditBundle:
             with open(arrays_path, "wb") as fh:
                 np.savez_compressed(fh, **self.all_arrays())
             document = self.to_dict()
-            document["arrays_sha256"] = _sha256_file(arrays_path)
+            document["arrays_sha256"] = sha256_file(arrays_path)
             with open(staging / BUNDLE_FILE, "w", encoding="utf-8") as fh:
                 json.dump(document, fh, indent=1, allow_nan=True)
                 fh.flush()
@@ -656,7 +656,7 @@ class AuditBundle:
             raise BundleError(
                 BUNDLE_CORRUPT_MESSAGE.format(path=path, reason="arrays.npz is missing")
             )
-        if document.get("arrays_sha256") != _sha256_file(arrays_path):
+        if document.get("arrays_sha256") != sha256_file(arrays_path):
             raise BundleError(
                 BUNDLE_CORRUPT_MESSAGE.format(
                     path=path,
@@ -721,9 +721,6 @@ def remove_stale_staging(path: Path) -> list[Path]:
 def load_bundle(path: str | os.PathLike) -> AuditBundle:
     """Load a saved audit run folder (see :meth:`AuditBundle.load`)."""
     return AuditBundle.load(path)
-
-
-_sha256_file = sha256_file
 
 
 def tally_text(counts: Mapping[str, int]) -> str:

@@ -129,9 +129,9 @@ def test_pickled_arrays_are_never_loaded(tmp_path):
     path = tmp_path / "run" / "arrays.npz"
     np.savez(path, **{"overview/cm": np.array([object()], dtype=object)})
     doc = json.loads((tmp_path / "run" / "bundle.json").read_text())
-    from deepaudit.results import _sha256_file
+    from deepaudit.run_folder import sha256_file
 
-    doc["arrays_sha256"] = _sha256_file(path)
+    doc["arrays_sha256"] = sha256_file(path)
     (tmp_path / "run" / "bundle.json").write_text(json.dumps(doc))
     with pytest.raises(BundleError, match="cannot be read"):
         da.load_bundle(tmp_path / "run")

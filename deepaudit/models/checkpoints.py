@@ -10,7 +10,6 @@ and that its sha256 matches the manifest.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import struct
@@ -25,6 +24,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from deepaudit.errors import CheckpointError
+from deepaudit.run_folder import sha256_file
 
 MANIFEST_VERSION = 1
 SUFFIX = ".safetensors"
@@ -53,15 +53,6 @@ UNREADABLE_MESSAGE = "The checkpoint {path} cannot be read as safetensors: {reas
 def default_checkpoint_dir() -> Path:
     """The folder of the checkpoints shipped inside the package."""
     return Path(str(resources.files("deepaudit.models") / "checkpoints"))
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """sha256 of a file's bytes, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def checkpoint_paths(name: str, directory: str | os.PathLike | None = None) -> tuple[Path, Path]:
