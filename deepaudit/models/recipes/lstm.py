@@ -36,12 +36,35 @@ def text_splits(
     split_seed: int, names: tuple[str, ...] = ("train", "validation", "test")
 ) -> dict[str, tuple[list[list[str]], np.ndarray]]:
     """Tokenised snippets and labels of the named splits (stratified 80 / 10 / 10 %)."""
+    return {
+        name: ([text.tokenize(t) for t in texts], labels)
+        for name, (texts, labels) in snippet_splits(split_seed, names).items()
+    }
+
+
+def snippet_splits(
+    split_seed: int, names: tuple[str, ...] = ("train", "validation", "test")
+) -> dict[str, tuple[list[str], np.ndarray]]:
+    """Snippets and labels of the named splits (stratified 80 / 10 / 10 %); every text
+    model of the zoo is trained and measured on these."""
     corpus = rotten_tomatoes.load_rotten_tomatoes()
     parts = stratified_split(corpus.labels, SPLIT_FRACTIONS, split_seed)
     return {
-        name: ([text.tokenize(corpus.texts[i]) for i in idx], corpus.labels[idx].copy())
+        name: ([corpus.texts[i] for i in idx], corpus.labels[idx].copy())
         for name, idx in zip(("train", "validation", "test"), parts, strict=True)
         if name in names
+    }
+
+
+def text_classifier_metrics(target: Target) -> dict[str, float]:
+    """Held-out accuracy, ROC AUC and the majority baseline of a fresh/rotten model."""
+    proba = target.predict_proba()[:, 1]
+    return {
+        "accuracy": accuracy(proba > 0.5, target.labels),
+        "roc_auc": float(roc_auc_score(target.labels, proba)),
+        "majority_baseline": float(max(target.labels.mean(), 1 - target.labels.mean())),
+        "n_test": len(proba),
+        "vocab_size": len(target.vocab),
     }
 
 
@@ -148,11 +171,4 @@ class LSTMRecipe(Recipe):
         )
 
     def evaluate(self, target: Target) -> dict[str, float]:
-        proba = target.predict_proba()[:, 1]
-        return {
-            "accuracy": accuracy(proba > 0.5, target.labels),
-            "roc_auc": float(roc_auc_score(target.labels, proba)),
-            "majority_baseline": float(max(target.labels.mean(), 1 - target.labels.mean())),
-            "n_test": len(proba),
-            "vocab_size": len(target.vocab),
-        }
+        return text_classifier_metrics(target)

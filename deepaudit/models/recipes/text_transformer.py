@@ -13,25 +13,17 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.metrics import roc_auc_score
 from torch import nn
 
 from deepaudit.audit.huggingface import HuggingFaceClassifier
 from deepaudit.audit.target import Target
 from deepaudit.models.datasets import rotten_tomatoes
-from deepaudit.models.datasets._files import package_data_path, stratified_split
-from deepaudit.models.recipes.base import (
-    SPLIT_SEED,
-    Recipe,
-    Trained,
-    accuracy,
-    head,
-    train_classifier,
-)
+from deepaudit.models.datasets._files import package_data_path
+from deepaudit.models.recipes.base import SPLIT_SEED, Recipe, Trained, head, train_classifier
+from deepaudit.models.recipes.lstm import SPLIT_FRACTIONS, snippet_splits, text_classifier_metrics
 from deepaudit.models.registry import Floor, ModelSpec, register_model
 from deepaudit.models.training import TrainConfig
 
-SPLIT_FRACTIONS = (0.8, 0.1, 0.1)
 MAX_LEN = 64
 VOCAB_SIZE = 6000
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
@@ -45,17 +37,6 @@ BERT = {
     "attention_probs_dropout_prob": 0.1,
     "num_labels": 2,
 }
-
-
-def splits(split_seed: int, names=("train", "validation", "test")) -> dict:
-    """Snippets and labels of the named splits (stratified 80 / 10 / 10 %, as the LSTM's)."""
-    corpus = rotten_tomatoes.load_rotten_tomatoes()
-    parts = stratified_split(corpus.labels, SPLIT_FRACTIONS, split_seed)
-    return {
-        name: ([corpus.texts[i] for i in idx], corpus.labels[idx].copy())
-        for name, idx in zip(("train", "validation", "test"), parts, strict=True)
-        if name in names
-    }
 
 
 #: The WordPiece tokenizer the model was trained with, shipped: ``tokenizers``' trainer
@@ -152,7 +133,7 @@ class TextTransformerRecipe(Recipe):
         return {"model": HuggingFaceClassifier(_bert(kwargs), kwargs.get("pad_token_id", 0))}
 
     def train(self, *, seed, device, config, limit=None, checkpoint_dir=None) -> Trained:
-        data = splits(SPLIT_SEED)
+        data = snippet_splits(SPLIT_SEED)
         tokenizer_json = shipped_tokenizer()  # the same ids for every training seed
         tokenizer = load_tokenizer(tokenizer_json)
         kwargs = {**BERT, "vocab_size": len(tokenizer), "pad_token_id": tokenizer.pad_token_id}
@@ -183,7 +164,7 @@ class TextTransformerRecipe(Recipe):
     def target(self, modules, manifest, device, checkpoint_dir=None) -> Target:
         pre = manifest["preprocessing"]
         tokenizer = load_tokenizer(pre["tokenizer_json"])
-        texts, labels = splits(pre["split_seed"], ("test",))["test"]
+        texts, labels = snippet_splits(pre["split_seed"], ("test",))["test"]
         encoded = tokenizer(texts, padding="max_length", truncation=True, max_length=pre["max_len"])
         return Target(
             modules["model"].model,  # the transformers model itself, as a user has it
@@ -199,11 +180,4 @@ class TextTransformerRecipe(Recipe):
         )
 
     def evaluate(self, target: Target) -> dict[str, float]:
-        proba = target.predict_proba()[:, 1]
-        return {
-            "accuracy": accuracy(proba > 0.5, target.labels),
-            "roc_auc": float(roc_auc_score(target.labels, proba)),
-            "majority_baseline": float(max(target.labels.mean(), 1 - target.labels.mean())),
-            "n_test": len(proba),
-            "vocab_size": len(target.vocab),
-        }
+        return text_classifier_metrics(target)
