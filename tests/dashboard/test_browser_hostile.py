@@ -17,7 +17,7 @@ import pytest
 
 from tests.dashboard import hostile as h
 from tests.dashboard.browser import assert_no_exception, dashboard, wait_drawn
-from tests.reports.helpers import find_chromium
+from tests.reports.helpers import chromium_browser, find_chromium
 
 pytestmark = pytest.mark.browser
 
@@ -118,12 +118,8 @@ def server(hostile_root) -> str:
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield browser
-        browser.close()
+    with chromium_browser() as launched:
+        yield launched
 
 
 class Visit:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -205,6 +207,20 @@ def parse_report(html: str) -> ReportParser:
 
 
 # -- the browser -------------------------------------------------------------------------
+
+
+@contextmanager
+def chromium_browser() -> Iterator:
+    """A headless chromium in playwright, closed afterwards (skip the caller when
+    there is no chromium)."""
+    from playwright import sync_api
+
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=find_chromium(), args=["--no-sandbox", "--disable-gpu"]
+        )
+        yield browser
+        browser.close()
 
 
 def find_chromium() -> str | None:

@@ -18,6 +18,7 @@ from tests.reports.helpers import (
     PLANTED_FEATURE,
     PLANTED_GROUP,
     PLANTED_LINK,
+    chromium_browser,
     find_chromium,
 )
 
@@ -35,12 +36,8 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield browser
-        browser.close()
+    with chromium_browser() as launched:
+        yield launched
 
 
 class Visit:
