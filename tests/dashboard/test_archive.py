@@ -22,7 +22,7 @@ from deepaudit.dashboard.archive import (
     zip_run,
 )
 from deepaudit.errors import BundleError
-from deepaudit.results import _sha256_file
+from deepaudit.run_folder import sha256_file
 
 
 def _zip(members: dict[str, bytes], links: tuple[str, ...] = ()) -> bytes:
@@ -121,7 +121,7 @@ def test_a_pickle_inside_arrays_is_never_run(run_paths, tmp_path):
     staging = tmp_path / "staging"
     staging.mkdir()
     (staging / "arrays.npz").write_bytes(arrays.getvalue())
-    document["arrays_sha256"] = _sha256_file(staging / "arrays.npz")
+    document["arrays_sha256"] = sha256_file(staging / "arrays.npz")
     document["families"] = {"overview": document["families"]["overview"]}
     members = {
         "bundle.json": json.dumps(document).encode(),
