@@ -10,7 +10,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	# torch first, pinned to the CPU build that lies on disk, so nothing pulls a CUDA build.
 	$(BIN)/pip install --quiet "torch==2.13.0"
-	$(BIN)/pip install --quiet -e ".[dev,ray,hf]"
+	# torchvision pinned beside it: the newest one would pull torch 2.14 (a CUDA build).
+	$(BIN)/pip install --quiet -e ".[dev,ray,hf,vision]" "torch==2.13.0" "torchvision==0.28.0"
 	touch $@
 
 install: $(VENV)/.installed

@@ -8,6 +8,11 @@ import torch
 from torch import nn
 
 import deepaudit as da
+from tests.audit import vision_toys
+
+# An installed torchvision made importable before anything imports it: transformers
+# does, and a torchvision whose compiled ops do not load breaks its model classes.
+vision_toys.torchvision()
 
 
 class TinyLSTM(nn.Module):

@@ -25,4 +25,8 @@ def test_make_targets_run_the_demo_and_pytest():
     assert re.search(r"^test:.*\n\t\$\(BIN\)/python -m pytest$", makefile, re.M)
     # torch is installed pinned, before the package, so a CUDA build is never pulled in
     install = makefile.index('pip install --quiet "torch==2.13.0"')
-    assert install < makefile.index('pip install --quiet -e ".[dev,ray,hf]"')
+    package = makefile.index('pip install --quiet -e ".[dev,ray,hf,vision]"')
+    assert install < package
+    # and torchvision pinned beside the package: its newest build would pull torch 2.14
+    line = makefile[package : makefile.index("\n", package)]
+    assert '"torch==2.13.0"' in line and '"torchvision==0.28.0"' in line
