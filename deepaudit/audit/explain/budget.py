@@ -54,3 +54,40 @@ def fit_to_budget(
             if value == _lowest(field):
                 break
     return None, row
+
+
+def fit_to_compute(case: Case, config: ExplainConfig) -> tuple[ExplainConfig, str | None]:
+    """The config with its evaluation budgets lowered to what ``max_gflop`` and
+    ``max_check_gflop`` allow at this network's cost per sample, and a note saying so
+    (``None`` when neither binds)."""
+    if config.max_gflop is None and config.max_check_gflop is None:
+        return config, None
+    from deepaudit.audit.compute import forward_gflop
+    from deepaudit.audit.explain.case import one_row
+
+    row = one_row(case.target, case.seed).to(case.subject.device)
+    gflop = forward_gflop(case.subject.module, row)
+    if not gflop:
+        return config, None
+    changes = {}
+    for count, compute in (
+        ("max_evaluations", "max_gflop"),
+        ("max_check_evaluations", "max_check_gflop"),
+    ):
+        limit = getattr(config, compute)
+        if limit is not None and int(limit / gflop) < getattr(config, count):
+            changes[count] = max(_lowest(count), int(limit / gflop))
+    if not changes:
+        return config, None
+    fitted = config.replace(**changes)
+    limits = " and ".join(
+        f"{name}={getattr(config, name):g}"
+        for name in ("max_gflop", "max_check_gflop")
+        if getattr(config, name) is not None
+    )
+    note = (
+        f"One forward pass of one sample costs {gflop:.3g} GFLOP: within {limits}, a method "
+        f"may spend {fitted.max_evaluations:,} model evaluations and each check "
+        f"{fitted.max_check_evaluations:,} (raise them, or set them to None, for more)."
+    )
+    return fitted, note

@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from deepaudit.audit.explain.subject import Subject, find_layer
+from deepaudit.audit.explain.subject import Subject, find_layer, last_feature_map_layer
 from deepaudit.audit.target import Target
 
 UNKNOWN_TOKENS = ("<unk>", "[UNK]", "<UNK>", "UNK", "<oov>", "[OOV]")
@@ -177,6 +177,7 @@ class Case:
     reference: torch.Tensor | None = None  # tabular: the "absent" row
     unk_id: int = 0
     layer: str | None = None
+    layer_found: bool = False  # the layer was found by a forward pass, not named
     stratified_by: str | None = None
     groups: pd.DataFrame | None = None
 
@@ -251,6 +252,29 @@ def prepare_case(target: Target, layer: str | None, seed: int) -> Case:
             subject.module, layer or target.metadata.get("gradcam_layer"), nn.Conv2d
         )
     return case
+
+
+def find_feature_map_layer(case: Case, layer: str | None) -> None:
+    """Hook an image network where its feature map is, when no layer is named: one forward
+    pass finds it (:func:`last_feature_map_layer`); before it, the last ``Conv2d``."""
+    target = case.target
+    if target.modality != "image" or case.layer is None:
+        return
+    if layer is not None or target.metadata.get("gradcam_layer") is not None:
+        return
+    row = one_row(target, case.seed).to(case.subject.device)
+    found = last_feature_map_layer(case.subject.module, row)
+    if found is not None:
+        case.layer, case.layer_found = found, True
+
+
+def one_row(target: Target, seed: int) -> torch.Tensor:
+    """One input the explained network takes (a generator's: one of its samples)."""
+    if target.kind != "generator":
+        return target.data[:1]
+    if target.reference_data is not None:
+        return target.reference_data[:1]
+    return torch.from_numpy(target.generate(1, seed=seed)).float()
 
 
 def draw_samples(case: Case, n_samples: int, n_background: int) -> Case:

@@ -63,6 +63,8 @@ EXPLAIN_CONSTRAINTS = {
     "permutation_samples": [Interval(int, 0, 100_000)],
     "max_evaluations": [Interval(int, 1, None)],
     "max_check_evaluations": [Interval(int, 0, None)],
+    "max_gflop": [NONE, Interval(float, 0, None, closed="right")],
+    "max_check_gflop": [NONE, Interval(float, 0, None, closed="right")],
     "max_randomisation_similarity": [Interval(float, -1, 1)],
     "min_stability": [Interval(float, -1, 1)],
     "max_completeness_gap": [Interval(float, 0, None)],
@@ -156,6 +158,12 @@ class ExplainConfig(Config):
     max_check_evaluations
         Model evaluations each of those checks may spend on one method: an expensive
         method is checked on fewer samples, or not at all (noted in the quality table).
+    max_gflop, max_check_gflop
+        The same two budgets in compute: a method may spend at most ``max_gflop`` and a
+        check ``max_check_gflop`` GFLOP of forward passes (as torch's counter counts one
+        sample's), so that a large model gets fewer evaluations and its audit's time is
+        bounded (ResNet-18 at 224 x 224, 3.6 GFLOP a sample: 138 and 41). The reference
+        models cost at most 34 MFLOP a sample and are not cut. ``None``: no such budget.
     max_randomisation_similarity
         A method whose maps keep a rank correlation above this after the model's weights
         are randomised fails the sanity check.
@@ -228,6 +236,8 @@ class ExplainConfig(Config):
     permutation_samples: int = 256
     max_evaluations: int = 200_000
     max_check_evaluations: int = 20_000
+    max_gflop: float | None = 500.0
+    max_check_gflop: float | None = 150.0
     max_randomisation_similarity: float = 0.5
     min_stability: float = 0.7
     max_completeness_gap: float = 0.01
@@ -286,6 +296,8 @@ class ExplainConfig(Config):
             "permutation_samples": 1024,
             "max_evaluations": 1_000_000,
             "max_check_evaluations": 100_000,
+            "max_gflop": 5000.0,
+            "max_check_gflop": 1500.0,
         }
         budgets.update(overrides)
         return cls(**budgets)  # type: ignore[arg-type]

@@ -542,7 +542,8 @@ def budget_finding(row: dict) -> Finding:
     if row["action"] == "skipped":
         message = (
             f"{row['label']} would cost about {row['estimated_evaluations']:,} model evaluations, "
-            f"over the budget of {row['budget']:,}: it was skipped. Raise max_evaluations to run it."
+            f"over the budget of {row['budget']:,}: it was skipped. Raise "
+            f"{row.get('raise', 'max_evaluations')} to run it."
         )
     else:
         message = (

@@ -16,8 +16,13 @@ import numpy as np
 from deepaudit.audit.bars import nested_bar
 from deepaudit.audit.device import limited_threads
 from deepaudit.audit.explain import colour, scoring, store, tabular
-from deepaudit.audit.explain.budget import fit_to_budget
-from deepaudit.audit.explain.case import Case, draw_samples, prepare_case
+from deepaudit.audit.explain.budget import fit_to_budget, fit_to_compute
+from deepaudit.audit.explain.case import (
+    Case,
+    draw_samples,
+    find_feature_map_layer,
+    prepare_case,
+)
 from deepaudit.audit.explain.config import OWNER, ExplainConfig
 from deepaudit.audit.explain.every_row import every_row_results
 from deepaudit.audit.explain.latent import latent_results
@@ -121,6 +126,15 @@ def _run_explain(
         return result, None
     case = prepare_case(target, config.layer, seed)
     names = resolve_methods(case, config)  # every check before the first model call
+    find_feature_map_layer(case, config.layer)
+    config, compute_note = fit_to_compute(case, config)
+    if compute_note is not None:
+        result.notes.append(compute_note)
+    if case.layer_found and "grad_cam" in names:
+        result.notes.append(
+            f"Grad-CAM hooked `{case.layer}`, the last layer whose output is a feature map "
+            "(found by a forward pass; ExplainConfig(layer=...) names another)."
+        )
     draw_samples(case, config.n_samples, config.n_background)
 
     runs: dict[str, dict] = {}
@@ -131,6 +145,7 @@ def _run_explain(
         spec = get_method(name)
         method_config, cut = fit_to_budget(spec, case, config)
         if cut is not None:
+            cut["raise"] = "max_gflop" if compute_note is not None else "max_evaluations"
             budget_rows.append(cut)
         if method_config is None:
             continue

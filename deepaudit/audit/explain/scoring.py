@@ -157,13 +157,21 @@ def quality_table(
 RANDOM_ORDERS = 8
 
 
+def random_orders(case: Case, config: ExplainConfig) -> int:
+    """Random orders the reference row averages: ``RANDOM_ORDERS``, or as many of their
+    deletion and insertion curves as ``max_check_evaluations`` holds (at least one)."""
+    per_order = case.n * 2 * (config.n_curve_steps + 1)
+    return max(1, min(RANDOM_ORDERS, config.max_check_evaluations // max(1, per_order)))
+
+
 def random_row(case: Case, config: ExplainConfig, seed: int) -> tuple[dict, np.ndarray]:
     """The reference every score is read against: maps of random numbers (the mean of
-    ``RANDOM_ORDERS`` of them); and its faithfulness on each sample (what each method's
+    ``RANDOM_ORDERS`` of them, fewer when their curves would overrun
+    ``max_check_evaluations``); and its faithfulness on each sample (what each method's
     is compared with, sample by sample)."""
     rng = np.random.default_rng(seed)
     drawn = []
-    for _ in range(RANDOM_ORDERS):
+    for _ in range(random_orders(case, config)):
         values = rng.standard_normal(tuple(case.inputs.shape)).astype(np.float32)
         drawn.append(
             quality.deletion_insertion(
@@ -204,7 +212,8 @@ def random_row(case: Case, config: ExplainConfig, seed: int) -> tuple[dict, np.n
         "evaluations": 0,
         "check_seconds": 0.0,
         "check_evaluations": 0,
-        "note": "a random feature order, for reference",
+        "note": "a random feature order, for reference"
+        + ("" if len(drawn) == RANDOM_ORDERS else f" (the mean of {len(drawn)})"),
     }
     return row, np.asarray(faithful, dtype=np.float64)
 

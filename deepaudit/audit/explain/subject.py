@@ -136,6 +136,49 @@ def find_layer(module: nn.Module, name: str | None, kind: type | tuple[type, ...
     return found[-1] if found else None
 
 
+def last_feature_map_layer(module: nn.Module, sample: torch.Tensor) -> str | None:
+    """The layer Grad-CAM hooks when none is named: of the modules holding a ``Conv2d``,
+    the last to finish a forward pass of ``sample`` with a feature map (N×C×H×W, H and
+    W over 1).
+
+    In torchvision and timm CNNs that is the last stage (ResNet's ``layer4``, ConvNeXt's
+    ``stages``, VGG's ``features``), the map the head pools; the last ``Conv2d``
+    registered sits before the residual sum, or in a branch. ``None`` when the network's
+    own output is a map (an autoencoder: every layer's output is one) or no map is seen.
+    """
+    with_conv = {
+        name
+        for name, m in module.named_modules()
+        if name and any(isinstance(sub, nn.Conv2d) for sub in m.modules())
+    }
+    finished: list[tuple[str, tuple[int, ...]]] = []
+
+    def record(name: str):
+        def hook(_module, _inputs, output) -> None:
+            if isinstance(output, torch.Tensor):
+                finished.append((name, tuple(output.shape)))
+
+        return hook
+
+    handles = [
+        m.register_forward_hook(record(name))
+        for name, m in module.named_modules()
+        if name in with_conv
+    ]
+    try:
+        with torch.no_grad():
+            output = module(sample)
+    finally:
+        for handle in handles:
+            handle.remove()
+    if not isinstance(output, torch.Tensor) or output.dim() >= 4:
+        return None
+    for name, shape in reversed(finished):
+        if len(shape) == 4 and shape[2] > 1 and shape[3] > 1:
+            return name
+    return None
+
+
 def layer_of(module: nn.Module, name: str) -> nn.Module:
     return dict(module.named_modules())[name]
 
