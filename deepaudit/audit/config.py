@@ -40,7 +40,9 @@ class AuditConfig(Config):
     device
         ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
     batch_size, memory_budget_mb
-        Samples per model call; ``None`` chooses it from the memory budget.
+        Samples per model call, and the memory (MB) one may take. ``None``: the Target's
+        own (by default as many samples as a quarter of the device's free memory holds,
+        at most 1 GiB on a CPU, at one sample's cost measured by a forward pass).
     max_samples, sample_seed
         Audit at most this many evaluation samples: a random subset drawn with
         ``sample_seed``, apart from ``seed``, so that another audit seed audits the same
@@ -69,7 +71,7 @@ class AuditConfig(Config):
     seed: int = 0
     device: str = "auto"
     batch_size: int | None = None
-    memory_budget_mb: float = 256.0
+    memory_budget_mb: float | None = None
     max_samples: int | None = None
     sample_seed: int = 0
     output_dir: str | os.PathLike | None = None
@@ -102,7 +104,9 @@ class AuditConfig(Config):
             "seed": self.seed,
             "device": self.device,
             "batch_size": self.batch_size,
-            "memory_budget_mb": float(self.memory_budget_mb),
+            "memory_budget_mb": None
+            if self.memory_budget_mb is None
+            else float(self.memory_budget_mb),
             "max_samples": self.max_samples,
             "sample_seed": self.sample_seed,
             "output_dir": None if self.output_dir is None else str(Path(self.output_dir)),
@@ -130,7 +134,7 @@ def audit_config_constraints() -> dict[str, list]:
             ),
         ],
         "batch_size": [NONE, Interval(int, 1, None)],
-        "memory_budget_mb": [Interval(float, 1, None)],
+        "memory_budget_mb": [NONE, Interval(float, 1, None)],
         "max_samples": [NONE, Interval(int, 1, None)],
         "sample_seed": [Interval(int, 0, 2**32 - 1)],
         "output_dir": [NONE, InstanceOf((str, os.PathLike), "a path")],

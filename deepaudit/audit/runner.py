@@ -176,6 +176,8 @@ def run_audit(
     device = resolve_device(config.device, "AuditConfig")
     if device != target.device:
         target.to(device)
+    if config.memory_budget_mb is not None:
+        target.memory_budget_mb = config.memory_budget_mb
     if config.batch_size is not None:
         target.batch_size = config.batch_size
     target.sample_seed = config.sample_seed
@@ -243,6 +245,8 @@ def _provenance(target: Target, config: AuditConfig, engine, results, started: f
             name: family_threads(config, config.options_for(name)) for name in results
         },
         "model_evaluations": sum(r.model_evaluations for r in results.values()),
+        "batch_size": target.batch_size,
+        "memory_budget_mb": target.memory_budget_mb,  # None: a share of the free memory
     }
 
 

@@ -29,8 +29,9 @@ from deepaudit._validation import (
     validate_params,
 )
 from deepaudit.audit.bars import nested_bar
-from deepaudit.audit.device import batch_size_for, gradient_context, resolve_device
+from deepaudit.audit.device import gradient_context, resolve_device
 from deepaudit.audit.huggingface import is_huggingface_model
+from deepaudit.audit.memory import batch_budget_mb, batch_size_for, sample_bytes
 from deepaudit.audit.preprocess import RawColumns, encode_raw
 from deepaudit.audit.stream import (
     DEFAULT_SAMPLE_SIZE,
@@ -73,7 +74,7 @@ _CONSTRAINTS = {
     "kind": [OneOf(KINDS)],
     "modality": [OneOf(MODALITIES)],
     "batch_size": [NONE, Interval(int, 1, None)],
-    "memory_budget_mb": [Interval(float, 1, None)],
+    "memory_budget_mb": [NONE, Interval(float, 1, None)],
     "latent_dim": [NONE, Interval(int, 1, None)],
     "anomaly_threshold": [NONE, Interval(float, None, None)],
     "name": [NONE, InstanceOf((str,), "a str")],
@@ -179,8 +180,10 @@ class Target:
         read its predictions; when it has a ``features(x)`` method, the generative audit
         compares samples in that feature space.
     device, batch_size, memory_budget_mb
-        Where the model runs (``"auto"``: CUDA when present) and how many samples a
-        batch holds (``None``: chosen from the memory budget).
+        Where the model runs (``"auto"``: CUDA when present), how many samples a batch
+        holds and the memory (MB) one may take. ``None``: as many samples as the budget
+        holds at one sample's cost, measured by a forward pass; the budget by default a
+        quarter of the device's free memory, at most 1 GiB on a CPU.
     sample_size, sample_seed
         Streaming data only: the size and seed of the uniform random sample of rows
         kept in memory for the audits of individual samples (attributions, attacks,
@@ -214,7 +217,7 @@ class Target:
         metadata: dict | None = None,
         device: str | torch.device = "auto",
         batch_size: int | None = None,
-        memory_budget_mb: float = 256.0,
+        memory_budget_mb: float | None = None,
         sample_size: int = DEFAULT_SAMPLE_SIZE,
         sample_seed: int = 0,
     ) -> None:
@@ -251,7 +254,7 @@ class Target:
             model, data, vocab, train_data, reference_data = self._adopt_huggingface(
                 model, data, vocab, train_data, reference_data, class_names
             )
-        self.memory_budget_mb = float(memory_budget_mb)
+        self._memory_budget_mb = None if memory_budget_mb is None else float(memory_budget_mb)
         self.input_range = (float(input_range[0]), float(input_range[1]))
         # Samples passed through the model, for cost accounting; shared with the sample.
         self._evaluations = _Counter()
@@ -394,8 +397,8 @@ class Target:
         self.model = model.to(self.device).eval()
         self.discriminator = None if discriminator is None else discriminator.to(self.device).eval()
         self._set_label_model(label_model)
-        sample = self.data[0] if self.data is not None else torch.zeros(latent_dim or 1)
-        self.batch_size = batch_size or batch_size_for(sample.numel(), self.memory_budget_mb)
+        self._batch_size = batch_size  # None: measured on first use (see batch_size)
+        self._batch_size_given = batch_size is not None
         # The samples the families audit (rows explained or attacked, latents generated)
         # are drawn with this, apart from the audit's seed (run_audit sets it from
         # AuditConfig.sample_seed); the seed drives the audit's own randomness.
@@ -1077,9 +1080,46 @@ class Target:
             info["label_model"] = self.label_model_name
         return info
 
+    @property
+    def batch_size(self) -> int:
+        """Samples one batch holds: the one given, else as many as the memory budget
+        (:func:`deepaudit.audit.memory.batch_budget_mb`) holds at the cost of one
+        sample's forward and backward pass, measured on the first use by one forward pass
+        of one sample with hooks."""
+        if self._batch_size is None:
+            self._batch_size = batch_size_for(
+                sample_bytes(self.model, self._one_sample().to(self.device)),
+                batch_budget_mb(self.device, self.memory_budget_mb),
+            )
+        return self._batch_size
+
+    @batch_size.setter
+    def batch_size(self, value: int | None) -> None:
+        self._batch_size = None if value is None else int(value)
+        self._batch_size_given = value is not None
+
+    @property
+    def memory_budget_mb(self) -> float | None:
+        """The memory (MB) a batch may take; ``None``: a share of the free memory."""
+        return self._memory_budget_mb
+
+    @memory_budget_mb.setter
+    def memory_budget_mb(self, value: float | None) -> None:
+        self._memory_budget_mb = None if value is None else float(value)
+        if not self._batch_size_given:
+            self._batch_size = None  # measured again, within the new budget
+
+    def _one_sample(self) -> torch.Tensor:
+        if self.data is not None and len(self.data):
+            return self.data[:1]
+        return torch.zeros(1, self.latent_dim or 1)
+
     def to(self, device: str | torch.device) -> Target:
         """Move the model (and discriminator) to ``device``; returns the target itself."""
-        self.device = resolve_device(device, _OWNER)
+        device = resolve_device(device, _OWNER)
+        if device != self.device and not self._batch_size_given:
+            self._batch_size = None  # another device, another free memory
+        self.device = device
         self.model.to(self.device)
         for module in (self.discriminator, self.label_model):
             if module is not None:
