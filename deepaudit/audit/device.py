@@ -1,4 +1,4 @@
-"""Device choice and batch sizing shared by every audit."""
+"""Device choice, seeds and threads shared by every audit (batch sizes: :mod:`memory`)."""
 
 from __future__ import annotations
 
@@ -28,18 +28,6 @@ def resolve_device(device: str | torch.device, owner: str = "Target") -> torch.d
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise parameter_error("device", owner, "'cpu' or 'auto' on a machine without CUDA", device)
     return torch.device(device)
-
-
-def batch_size_for(sample_numel: int, memory_budget_mb: float, activation_factor: int = 64) -> int:
-    """Samples per batch so that inputs and (roughly) activations fit the memory budget.
-
-    ``activation_factor`` is how many float32 copies of an input the forward and backward
-    pass keep alive per sample; 64 is generous for small conv nets and tabular models.
-    Clamped to [1, 4096] so that tiny inputs do not make absurd batches.
-    """
-    per_sample = max(1, sample_numel) * 4 * activation_factor
-    size = int(memory_budget_mb * 2**20 // per_sample)
-    return int(min(4096, max(1, size)))
 
 
 def seed_everything(seed: int) -> None:
