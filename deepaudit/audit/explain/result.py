@@ -124,6 +124,7 @@ class BudgetCut:
     from_: float | None = None
     to: float | None = None
     action: str
+    raise_: str | None = None  # the budget to raise (max_evaluations or max_gflop)
 
 
 @_row
