@@ -152,3 +152,29 @@ def test_feature_ranges_are_in_raw_units():
     scaler = ct.named_transformers_["num"]
     low, high = (np.array([18, 90]) - scaler.mean_[0]) / scaler.scale_[0]
     assert target.feature_ranges["age"] == pytest.approx((low, high))
+
+
+def test_counterfactual_flips_say_what_they_changed_in_raw_values():
+    raw, y, _ = _raw(seed=1)
+    torch.manual_seed(0)
+    target = da.Target(
+        torch.nn.Linear(7, 2),
+        modality="tabular",
+        data=raw,
+        preprocess=_transformer(raw),
+        labels=y,
+        sensitive={"workclass": raw["workclass"].to_numpy()},  # an input: flipped itself
+        device="cpu",
+    )
+    bundle = da.run_audit(target, da.AuditConfig(families=["fairness"], progress=False))
+    result = bundle["fairness"]
+    rows = result.rows("counterfactual")
+    assert rows
+    for row in rows:
+        # the raw attribute goes from the row's group to the group it was set to
+        assert row.example_changes == f"workclass: {row.from_group} → {row.to_group}"
+    from deepaudit.reports.views.fairness import fairness_view  # report and dashboard
+
+    table = fairness_view(bundle, result).item("counterfactual")
+    assert list(table.frame["example_changes"]) == [r.example_changes for r in rows]
+    assert "example_changes:" in table.caption

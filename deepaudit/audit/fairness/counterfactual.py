@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from deepaudit.audit.changes import raw_changes
 from deepaudit.audit.fairness.config import FairnessConfig
 from deepaudit.audit.fairness.metrics import wilson_interval
 from deepaudit.audit.fairness.stats import (
@@ -192,6 +193,11 @@ def flip_attributes(
                     "mean_abs_shift": float(np.abs(shift).mean()),
                     "sample_ids": rows[np.argsort(-np.abs(shift))[:10]].tolist(),
                 }
+                if target.modality == "tabular" and len(rows):
+                    moved = int(np.argmax(np.abs(shift)))  # the sample it moved most
+                    row["example_changes"] = raw_changes(
+                        target.data[int(rows[moved])].numpy(), x_new[moved].cpu().numpy(), target
+                    )
                 if labels_known:
                     y = target.labels[rows]
                     row["accuracy_before"] = float(np.mean(pred[rows] == y))

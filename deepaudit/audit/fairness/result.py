@@ -154,6 +154,7 @@ class Counterfactual:
     mean_shift: float
     mean_abs_shift: float
     sample_ids: list
+    example_changes: str | None = None  # tabular: what the flip changed in sample_ids[0]
     accuracy_before: float | None = None
     accuracy_after: float | None = None
     changed_share_low: float | None = None

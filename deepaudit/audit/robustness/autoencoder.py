@@ -14,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from deepaudit.audit.changes import raw_changes
 from deepaudit.audit.robustness import examples as ex
 from deepaudit.audit.robustness import sanity
 from deepaudit.audit.robustness.attacks import input_gradients, pgd
@@ -288,6 +289,6 @@ def _examples(name, sw: Sweep, space, ids, sensitive, scores, threshold, target,
             "threshold": threshold,
         }
         if target.modality == "tabular":
-            row["changes"] = ex.raw_changes(o, a, target)
+            row["changes"] = raw_changes(o, a, target)
         shown.append((row, o, a))
     return shown

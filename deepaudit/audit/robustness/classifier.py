@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from deepaudit.audit.changes import raw_changes
 from deepaudit.audit.robustness import examples as ex
 from deepaudit.audit.robustness.config import RobustnessConfig
 from deepaudit.audit.robustness.custom import custom_attack_rows
@@ -206,7 +207,7 @@ def _examples(target, problem, attacks, words, options, result) -> None:
             row["text_before"] = " ".join(target.vocab[t] for t in o if t != 0)
             row["text_after"] = " ".join(target.vocab[t] for t in a if t != 0)
         elif target.modality == "tabular":
-            row["changes"] = ex.raw_changes(o, a, target)
+            row["changes"] = raw_changes(o, a, target)
         rows.append(row)
         originals.append(o)
         adversarials.append(a)

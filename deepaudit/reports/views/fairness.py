@@ -375,7 +375,13 @@ def _counterfactual_items(result: FamilyResult) -> list[View]:
             "Counterfactual flips by group",
             rows,
             "mean_shift: score after minus before (P(class 1), the probability of the "
-            "original prediction for multiclass, reconstruction error for autoencoders).",
+            "original prediction for multiclass, reconstruction error for autoencoders)."
+            + (
+                " example_changes: what the flip changed in the sample it moved most (in "
+                "raw columns when the model reads them through a preprocessing step)."
+                if "example_changes" in rows
+                else ""
+            ),
         )
     )
     return items
