@@ -41,6 +41,15 @@ print(json.dumps({"seconds": time.perf_counter() - t0,
 """
 
 
+def in_fresh_process(script: str, *args: str) -> dict:
+    """Run ``script`` in a new interpreter (so its peak memory is its own) and read the
+    JSON object its last line prints."""
+    out = subprocess.run(
+        [sys.executable, "-c", script, *args], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def best_of(fn, repeats: int = 3) -> float:
     times = []
     for _ in range(repeats):
@@ -109,14 +118,7 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=256)
     parser.add_argument("--steps", type=int, default=32)
     args = parser.parse_args()
-    out = subprocess.run(
-        [sys.executable, "-c", AUDIT, str(args.texts)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    audit = json.loads(out.stdout.strip().splitlines()[-1])
+    audit = in_fresh_process(AUDIT, str(args.texts))
     print(
         f"Default audit of {args.texts} snippets: {audit['seconds']:.1f} s, "
         f"peak {audit['peak_mb']:.0f} MB"

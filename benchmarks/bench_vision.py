@@ -16,15 +16,13 @@ Ratios above 1 mean slower. Run: ``.venv/bin/python benchmarks/bench_vision.py
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.bench_huggingface import interleaved  # noqa: E402
+from benchmarks.bench_huggingface import in_fresh_process, interleaved  # noqa: E402
 
 AUDIT = """
 import json, resource, sys, time
@@ -125,14 +123,7 @@ def main() -> None:
     parser.add_argument("--skip-audit", action="store_true")
     args = parser.parse_args()
     if not args.skip_audit:
-        out = subprocess.run(
-            [sys.executable, "-c", AUDIT, str(args.images), args.device],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        audit = json.loads(out.stdout.strip().splitlines()[-1])
+        audit = in_fresh_process(AUDIT, str(args.images), args.device)
         print(
             f"Default audit of {args.images} images at 224 x 224: {audit['seconds']:.1f} s, "
             f"peak {audit['peak_mb']:.0f} MB resident, {audit['peak_gpu_mb']:.0f} MB on the GPU,"
