@@ -28,6 +28,7 @@ from deepaudit.audit.explain import METHODS, ExplainConfig
 from deepaudit.audit.explain.case import build_case
 from deepaudit.audit.explain.methods._shap import import_shap
 from deepaudit.audit.explain.quality import nanmean, rank_agreement
+from deepaudit.audit.memory import batch_budget_mb
 from deepaudit.models import load_model
 
 
@@ -61,7 +62,8 @@ def main() -> None:
     model = target.model
     print(
         f"cnn: {len(x)} images of {tuple(x.shape[1:])}, torch threads {torch.get_num_threads()}, "
-        f"deepaudit batch {target.batch_size} rows (from a {target.memory_budget_mb:.0f} MB budget)"
+        f"deepaudit batch {target.batch_size} rows (from a "
+        f"{batch_budget_mb(target.device, target.memory_budget_mb):.0f} MB budget)"
     )
     print(f"{'':<44} {'deepaudit':>10} {'reference':>10} {'ratio':>8}")
 

@@ -6,17 +6,26 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
 
 def forward_gflop(model: nn.Module, row: torch.Tensor) -> float | None:
     """GFLOP of ``model`` on the one-sample batch ``row`` (``None`` when the pass fails).
 
-    torch's counter covers convolutions, matrix products and attention; recurrent layers
-    and element-wise work are not counted, so an LSTM reads as cheaper than it is.
+    Counted with gradients on (``nn.TransformerEncoderLayer``'s inference fast path hides
+    its work from the counter) and attention on its math kernel (the counter knows no
+    CPU flash kernel), so that a CPU and a GPU count alike. torch's counter covers
+    convolutions, matrix products and attention; recurrent layers and element-wise work
+    are not counted, so an LSTM reads as cheaper than it is.
     """
     try:
-        with FlopCounterMode(display=False) as counter, torch.no_grad():
+        with (
+            FlopCounterMode(display=False) as counter,
+            sdpa_kernel(SDPBackend.MATH),
+            torch.enable_grad(),
+            torch.random.fork_rng(devices=[row.device.index or 0] if row.is_cuda else []),
+        ):
             model(row)
     except Exception:
         return None

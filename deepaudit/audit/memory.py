@@ -30,7 +30,9 @@ def free_memory_mb(device: torch.device) -> float | None:
     (``None`` where neither can be read)."""
     if device.type == "cuda":
         free, _total = torch.cuda.mem_get_info(device)
-        return free / _MB
+        # memory torch's allocator holds but does not use is free to this process too
+        cached = torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
+        return (free + cached) / _MB
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemAvailable:"):

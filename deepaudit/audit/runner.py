@@ -180,6 +180,7 @@ def run_audit(
         target.memory_budget_mb = config.memory_budget_mb
     if config.batch_size is not None:
         target.batch_size = config.batch_size
+    _ = target.batch_size  # measured once, here: every family and clone shares it
     target.sample_seed = config.sample_seed
     if (
         config.max_samples is not None

@@ -656,9 +656,12 @@ class Target:
         return self._clone(self._evaluations)
 
     def for_worker(self) -> Target:
-        """The model without the data: what a remote worker needs to run batches."""
+        """The model without the data: what a remote worker needs to run batches (with
+        this target's batch size, measured here where there is data to measure on)."""
         return self._clone(
             _Counter(),
+            _batch_size=self.batch_size,
+            _batch_size_given=True,
             data=None,
             labels=None,
             sensitive=None,
@@ -1087,9 +1090,11 @@ class Target:
         sample's forward and backward pass, measured on the first use by one forward pass
         of one sample with hooks."""
         if self._batch_size is None:
+            devices = [self.device.index or 0] if self.device.type == "cuda" else []
+            with torch.random.fork_rng(devices=devices):  # a model's noise leaves no trace
+                cost = sample_bytes(self.model, self._one_sample().to(self.device))
             self._batch_size = batch_size_for(
-                sample_bytes(self.model, self._one_sample().to(self.device)),
-                batch_budget_mb(self.device, self.memory_budget_mb),
+                cost, batch_budget_mb(self.device, self.memory_budget_mb)
             )
         return self._batch_size
 

@@ -138,3 +138,24 @@ def test_explain_spends_no_more_than_its_compute_budget():
     assert {r["method"]: r for r in uncapped.tables["cost"]}["integrated_gradients"][
         "model_evaluations"
     ] > 40
+
+
+def test_a_worker_copy_keeps_the_batch_size_measured_where_the_data_is():
+    torch.manual_seed(0)
+    target = _target(_WideConv(), memory_budget_mb=4.0)
+    worker = target.for_worker()
+    assert worker.data is None
+    assert worker.batch_size == target.batch_size == 4
+    assert worker.to("cpu").batch_size == 4
+
+
+def test_measuring_the_batch_size_leaves_torchs_random_state_alone():
+    class Noisy(_WideConv):
+        def forward(self, x):
+            return super().forward(x + 0.01 * torch.randn_like(x))
+
+    torch.manual_seed(3)
+    target = _target(Noisy())
+    before = torch.get_rng_state()
+    assert target.batch_size >= 1
+    assert torch.equal(torch.get_rng_state(), before)
