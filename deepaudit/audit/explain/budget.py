@@ -75,8 +75,9 @@ def fit_to_compute(case: Case, config: ExplainConfig) -> tuple[ExplainConfig, st
         ("max_check_evaluations", "max_check_gflop"),
     ):
         limit = getattr(config, compute)
-        if limit is not None and int(limit / gflop) < getattr(config, count):
-            changes[count] = max(_lowest(count), int(limit / gflop))
+        fit = None if limit is None else int(limit / gflop * (1 + 1e-9))  # k·gflop holds k
+        if fit is not None and fit < getattr(config, count):
+            changes[count] = max(_lowest(count), fit)
     if not changes:
         return config, None
     fitted = config.replace(**changes)

@@ -162,8 +162,9 @@ class ExplainConfig(Config):
         The same two budgets in compute: a method may spend at most ``max_gflop`` and a
         check ``max_check_gflop`` GFLOP of forward passes (as torch's counter counts one
         sample's), so that a large model gets fewer evaluations and its audit's time is
-        bounded (ResNet-18 at 224 x 224, 3.6 GFLOP a sample: 138 and 41). The reference
-        models cost at most 34 MFLOP a sample and are not cut. ``None``: no such budget.
+        bounded (ResNet-18 at 224 x 224, 3.63 GFLOP a sample: 137 and 41). The costliest
+        reference model, ``text_transformer``, costs 38 MFLOP a sample (13,227 and
+        3,969). ``None``: no such budget.
     max_randomisation_similarity
         A method whose maps keep a rank correlation above this after the model's weights
         are randomised fails the sanity check.

@@ -126,7 +126,8 @@ def _run_explain(
         return result, None
     case = prepare_case(target, config.layer, seed)
     names = resolve_methods(case, config)  # every check before the first model call
-    find_feature_map_layer(case, config.layer)
+    if "grad_cam" in names:
+        find_feature_map_layer(case, config.layer)
     config, compute_note = fit_to_compute(case, config)
     if compute_note is not None:
         result.notes.append(compute_note)
@@ -145,7 +146,8 @@ def _run_explain(
         spec = get_method(name)
         method_config, cut = fit_to_budget(spec, case, config)
         if cut is not None:
-            cut["raise"] = "max_gflop" if compute_note is not None else "max_evaluations"
+            lowered = config.max_evaluations < options.max_evaluations
+            cut["raise"] = "max_gflop" if lowered else "max_evaluations"
             budget_rows.append(cut)
         if method_config is None:
             continue

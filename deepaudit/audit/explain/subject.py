@@ -168,15 +168,22 @@ def last_feature_map_layer(module: nn.Module, sample: torch.Tensor) -> str | Non
     try:
         with torch.no_grad():
             output = module(sample)
+    except Exception:
+        return None
     finally:
         for handle in handles:
             handle.remove()
-    if not isinstance(output, torch.Tensor) or output.dim() >= 4:
+    if not isinstance(output, torch.Tensor) or _is_map(tuple(output.shape)):
         return None
     for name, shape in reversed(finished):
-        if len(shape) == 4 and shape[2] > 1 and shape[3] > 1:
+        if _is_map(shape):
             return name
     return None
+
+
+def _is_map(shape: tuple[int, ...]) -> bool:
+    """N×C×H×W with H and W over 1 (a DCGAN critic's N×1×1×1 output is no map)."""
+    return len(shape) == 4 and shape[2] > 1 and shape[3] > 1
 
 
 def layer_of(module: nn.Module, name: str) -> nn.Module:

@@ -183,6 +183,7 @@ def flip_attributes(
                 per_sample_changed[rows] += changed
                 per_sample_shift[rows] += shift
                 per_sample_tried[rows] += 1
+                order = np.argsort(-np.abs(shift), kind="stable")
                 row = {
                     "attribute": attribute,
                     "from_group": source,
@@ -191,10 +192,10 @@ def flip_attributes(
                     "changed_share": float(changed.mean()),
                     "mean_shift": float(shift.mean()),
                     "mean_abs_shift": float(np.abs(shift).mean()),
-                    "sample_ids": rows[np.argsort(-np.abs(shift))[:10]].tolist(),
+                    "sample_ids": rows[order[:10]].tolist(),
                 }
                 if target.modality == "tabular" and len(rows):
-                    moved = int(np.argmax(np.abs(shift)))  # the sample it moved most
+                    moved = int(order[0])  # the sample it moved most: sample_ids[0]
                     row["example_changes"] = raw_changes(
                         target.data[int(rows[moved])].numpy(), x_new[moved].cpu().numpy(), target
                     )

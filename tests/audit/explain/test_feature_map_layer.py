@@ -135,3 +135,23 @@ def test_the_audit_hooks_the_found_layer_or_the_named_one(named, expected):
     )
     other = "aux" if expected == "trunk" else "trunk"
     assert not np.allclose(maps, _captum_grad_cam(model, getattr(model, other), result))
+
+
+def test_a_critic_whose_output_is_one_pixel_is_hooked_at_its_last_map():
+    critic = nn.Sequential(nn.Conv2d(3, 8, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(8, 1, 8))
+    assert tuple(critic(torch.rand(1, 3, 16, 16)).shape) == (1, 1, 1, 1)
+    assert last_feature_map_layer(critic, torch.rand(1, 3, 16, 16)) == "0"
+
+
+def test_a_model_that_fails_on_one_sample_keeps_the_last_conv():
+    class NeedsTwo(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+
+        def forward(self, x):
+            if len(x) < 2:
+                raise RuntimeError("batch of one")
+            return self.conv(x).mean(dim=(1, 2, 3))[:, None]
+
+    assert last_feature_map_layer(NeedsTwo(), torch.rand(1, 3, 8, 8)) is None
