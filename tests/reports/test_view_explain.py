@@ -199,3 +199,17 @@ def test_the_view_does_not_import_torch():
 
 def _modules(tree) -> list[str]:
     return [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
+
+
+def test_large_maps_are_drawn_as_block_means_and_small_ones_as_they_are():
+    from deepaudit.reports.views.explain import block_means
+
+    small = np.arange(12.0).reshape(3, 4)
+    kept, f = block_means(small, side=4)
+    assert f == 1 and kept is small
+    shown, f = block_means(np.arange(25.0).reshape(5, 5), side=2)
+    assert f == 3  # the smallest block that fits 5 pixels into 2 cells
+    # edge blocks average only the pixels they hold
+    expected = [[np.mean([0, 1, 2, 5, 6, 7, 10, 11, 12]), np.mean([3, 4, 8, 9, 13, 14])],
+                [np.mean([15, 16, 17, 20, 21, 22]), np.mean([18, 19, 23, 24])]]  # fmt: skip
+    np.testing.assert_allclose(shown, expected)

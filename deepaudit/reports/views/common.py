@@ -148,23 +148,29 @@ def image_grid(
     return grid
 
 
+def png_data_uri(pixels: np.ndarray) -> str:
+    """One uint8 RGB image (H×W×3) as a PNG data URI, encoded by Pillow: a fraction of
+    the size of its pixels written out as numbers."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels)).save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
 def image_figure(pixels: np.ndarray, height: int | None = None) -> go.Figure:
     """A plotly figure of one uint8 RGB image, embedded as a PNG data URI (compact, offline).
 
     The PNG is encoded by Pillow; the figure has no axes, and its height follows the
     image's aspect ratio unless given.
     """
-    import base64
-    import io
-
     import plotly.graph_objects as go
-    from PIL import Image
 
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(pixels)).save(buffer, format="PNG", optimize=True)
-    source = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
     rows, cols = pixels.shape[:2]
-    figure = go.Figure(go.Image(source=source, hoverinfo="skip"))
+    figure = go.Figure(go.Image(source=png_data_uri(pixels), hoverinfo="skip"))
     figure.update_xaxes(visible=False, range=[-0.5, cols - 0.5])
     figure.update_yaxes(visible=False, range=[rows - 0.5, -0.5], scaleanchor="x")
     figure.update_layout(

@@ -29,12 +29,16 @@ from deepaudit.reports.views.base import (
     View,
     escape,
 )
+from deepaudit.reports.views.common import png_data_uri
 
 if TYPE_CHECKING:
     from deepaudit.results import AuditBundle, FamilyResult
 
 FAMILY = "explain"
 MAX_SAMPLES_SHOWN = 6
+#: Attribution maps in the report are drawn at most this many cells a side (a mailed
+#: report of 224-pixel maps would otherwise carry 50,176 numbers a map, twice).
+MAX_MAP_SIDE = 64
 MAX_TOKENS_SHOWN = 40
 
 _QUALITY_COLUMNS = {
@@ -173,16 +177,24 @@ def image_maps(
         vertical_spacing=0.01,
     )
     pixels = _rgb(inputs)
+    blocks = 1
     for i in range(n):
-        figure.add_trace(go.Image(z=pixels[i], hoverinfo="skip"), row=i + 1, col=1)
+        figure.add_trace(
+            go.Image(source=png_data_uri(pixels[i]), hoverinfo="skip"), row=i + 1, col=1
+        )
         for j, method in enumerate(methods):
             values = np.asarray(result.arrays[f"attributions_{method}"][i], dtype=np.float64)
-            heat = values.sum(axis=0)
+            heat, blocks = block_means(values.sum(axis=0))
+            centres = {
+                axis: (np.arange(heat.shape[k]) * blocks + (blocks - 1) / 2).tolist()
+                for k, axis in enumerate("yx")
+            }
             limit = float(np.max(np.abs(heat))) or 1.0
             figure.add_trace(
                 go.Heatmap(
                     z=heat / limit,
                     customdata=heat,
+                    **centres,
                     zmin=-1,
                     zmax=1,
                     colorscale="RdBu_r",
@@ -214,8 +226,27 @@ def image_maps(
         "Attribution maps",
         figure,
         "Each row an explained sample (its explained class on the right); red raises the "
-        "explained output, blue lowers it. Read each map with its row of the quality table.",
+        "explained output, blue lowers it. Read each map with its row of the quality table."
+        + (
+            f" Maps are drawn as the mean of each {blocks}×{blocks} block of pixels (at most "
+            f"{MAX_MAP_SIDE} cells a side); the saved arrays hold every pixel."
+            if blocks > 1
+            else ""
+        ),
     )
+
+
+def block_means(heat: np.ndarray, side: int = MAX_MAP_SIDE) -> tuple[np.ndarray, int]:
+    """A map of at most ``side`` cells a side: the mean of each f×f block of pixels, f the
+    smallest that fits (a 224-pixel map: 4), and f. Smaller maps are kept as they are."""
+    h, w = heat.shape
+    f = max(1, -(-max(h, w) // side))
+    if f == 1:
+        return heat, 1
+    padded = np.full((-(-h // f) * f, -(-w // f) * f), np.nan)
+    padded[:h, :w] = heat  # edge blocks average the pixels they hold
+    blocks = padded.reshape(padded.shape[0] // f, f, padded.shape[1] // f, f)
+    return np.nanmean(blocks, axis=(1, 3)), f
 
 
 def _sample_label(samples: list[dict], i: int) -> str:
@@ -530,7 +561,7 @@ def every_row_items(result: FamilyResult) -> list[View]:
     )
     title = "Attribution over every row"
     if "every_row_mean_abs_map" in result.arrays:
-        values = np.asarray(result.arrays["every_row_mean_abs_map"], dtype=np.float64)
+        values, _ = block_means(np.asarray(result.arrays["every_row_mean_abs_map"], np.float64))
         figure = go.Figure(go.Heatmap(z=values[::-1], colorscale="Viridis", showscale=True))
         figure.update_layout(
             height=320, width=360, margin={"l": 10, "r": 10, "t": 10, "b": 10},
