@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import socket
 import statistics
 import subprocess
@@ -38,6 +37,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from tests.dashboard.browser import stop  # noqa: E402 - SIGTERM, then SIGKILL if it lingers
 
 BARE_APP = """
 import plotly.graph_objects as go
@@ -73,14 +74,6 @@ def serve(command: list[str], port: int) -> subprocess.Popen:
             time.sleep(0.2)
     process.kill()
     raise RuntimeError("the server did not answer")
-
-
-def stop(process: subprocess.Popen) -> None:
-    os.kill(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def first_render(browser, command: list[str], port: int, ready: str) -> tuple[float, object]:

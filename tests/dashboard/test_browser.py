@@ -20,19 +20,14 @@ from tests.dashboard.browser import (
     stop,
     wait_until_healthy,
 )
-from tests.reports.helpers import find_chromium
+from tests.reports.helpers import find_chromium, require_chromium
 
 pytestmark = pytest.mark.browser
 
 
 def test_the_dashboard_serves_its_pages_in_a_browser(runs_root, tmp_path):
+    playwright = require_chromium()
     chromium = find_chromium()
-    if chromium is None:
-        pytest.skip(
-            "no Chromium found (install Debian's `chromium`, e.g. `make browser`, or set "
-            "DEEPAUDIT_CHROMIUM to its path)"
-        )
-    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     process = start_dashboard([runs_root], port)

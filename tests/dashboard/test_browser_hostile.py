@@ -17,18 +17,11 @@ import pytest
 
 from tests.dashboard import hostile as h
 from tests.dashboard.browser import assert_no_exception, dashboard, wait_drawn
-from tests.reports.helpers import chromium_browser, find_chromium
+from tests.reports.helpers import chromium_browser, require_chromium
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = find_chromium()
-if CHROMIUM is None:
-    pytest.skip(
-        "no Chromium found (install Debian's `chromium`, e.g. `make browser`, or set "
-        "DEEPAUDIT_CHROMIUM to its path)",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+require_chromium(allow_module_level=True)
 
 #: (page address, run folder on screen, hostile strings the page must show as written);
 #: the Findings page has a test of its own (its tooltips and evidence too).

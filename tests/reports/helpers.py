@@ -223,6 +223,22 @@ def chromium_browser() -> Iterator:
         browser.close()
 
 
+NO_CHROMIUM = (
+    "no Chromium found (install Debian's `chromium`, e.g. `make browser`, or set "
+    "DEEPAUDIT_CHROMIUM to its path)"
+)
+
+
+def require_chromium(allow_module_level: bool = False):
+    """Skip the caller (or its module) without a chromium or without playwright; return
+    playwright's ``sync_api``."""
+    import pytest
+
+    if find_chromium() is None:
+        pytest.skip(NO_CHROMIUM, allow_module_level=allow_module_level)
+    return pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+
 def find_chromium() -> str | None:
     """Debian's chromium (or $DEEPAUDIT_CHROMIUM), or None when there is none."""
     given = os.environ.get("DEEPAUDIT_CHROMIUM")

@@ -19,19 +19,12 @@ from tests.reports.helpers import (
     PLANTED_GROUP,
     PLANTED_LINK,
     chromium_browser,
-    find_chromium,
+    require_chromium,
 )
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = find_chromium()
-if CHROMIUM is None:
-    pytest.skip(
-        "no Chromium found (install Debian's `chromium`, e.g. `make browser`, or set "
-        "DEEPAUDIT_CHROMIUM to its path)",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+require_chromium(allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
