@@ -177,7 +177,6 @@ class Case:
     reference: torch.Tensor | None = None  # tabular: the "absent" row
     unk_id: int = 0
     layer: str | None = None
-    layer_found: bool = False  # the layer was found by a forward pass, not named
     stratified_by: str | None = None
     groups: pd.DataFrame | None = None
 
@@ -254,18 +253,20 @@ def prepare_case(target: Target, layer: str | None, seed: int) -> Case:
     return case
 
 
-def find_feature_map_layer(case: Case, layer: str | None) -> None:
+def find_feature_map_layer(case: Case, layer: str | None) -> bool:
     """Hook an image network where its feature map is, when no layer is named: one forward
-    pass finds it (:func:`last_feature_map_layer`); before it, the last ``Conv2d``."""
+    pass finds it (:func:`last_feature_map_layer`); before it, the last ``Conv2d``.
+    Whether it was found so."""
     target = case.target
     if target.modality != "image" or case.layer is None:
-        return
+        return False
     if layer is not None or target.metadata.get("gradcam_layer") is not None:
-        return
+        return False
     row = one_row(target, case.seed).to(case.subject.device)
     found = last_feature_map_layer(case.subject.module, row)
     if found is not None:
-        case.layer, case.layer_found = found, True
+        case.layer = found
+    return found is not None
 
 
 def one_row(target: Target, seed: int) -> torch.Tensor:

@@ -126,12 +126,11 @@ def _run_explain(
         return result, None
     case = prepare_case(target, config.layer, seed)
     names = resolve_methods(case, config)  # every check before the first model call
-    if "grad_cam" in names:
-        find_feature_map_layer(case, config.layer)
+    layer_found = "grad_cam" in names and find_feature_map_layer(case, config.layer)
     config, compute_note = fit_to_compute(case, config)
     if compute_note is not None:
         result.notes.append(compute_note)
-    if case.layer_found and "grad_cam" in names:
+    if layer_found:
         result.notes.append(
             f"Grad-CAM hooked `{case.layer}`, the last layer whose output is a feature map "
             "(found by a forward pass; ExplainConfig(layer=...) names another)."
